@@ -1,0 +1,529 @@
+"""The ``mofasearch`` command line: a thin shell over the library.
+
+Each subcommand parses its arguments, calls the library, and formats the result for a person or
+(``--json``) for a program. Failures become one line on stderr that says what to do next:
+``mofasearch: <what went wrong> — <what to do>``. Exit codes: 0 success (zero hits included),
+2 bad usage or query syntax, 1 any other error, 130 interrupted. A traceback is shown only when
+``MOFASEARCH_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mofasearch import __version__
+from mofasearch.errors import IndexNotFoundError, MofaSearchError, QuerySyntaxError
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = "index"
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_MARK_TTY = ("\x1b[1;31m", "\x1b[0m")  # bold red, like grep --color
+_MARK_PLAIN = ("【", "】")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
+    _configure_logging(debug)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except QuerySyntaxError as exc:
+        _fail(exc)
+        return EXIT_USAGE
+    except MofaSearchError as exc:
+        _fail(exc)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`mofasearch search … | head`): stop quietly.
+        _silence_stdout()
+        return EXIT_ERROR
+    except Exception as exc:
+        if debug:
+            raise
+        _say(
+            f"internal error: {type(exc).__name__}: {exc}; "
+            "run with MOFASEARCH_DEBUG=1 for the traceback"
+        )
+        return EXIT_ERROR
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line with a hint, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"mofasearch: {message} — see `{self.prog} --help`\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mofasearch",
+        description="Section-aware Japanese full-text search (Whoosh + Sudachi).",
+    )
+    parser.add_argument("--version", action="version", version=f"mofasearch {__version__}")
+    sub = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    _add_index(sub)
+    _add_search(sub)
+    _add_analyze(sub)
+    _add_stats(sub)
+    return parser
+
+
+def _index_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        default=None,
+        help=f"index directory (default: $MOFASEARCH_INDEX or {DEFAULT_INDEX}/)",
+    )
+
+
+def _json_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} as one JSON object")
+
+
+# --------------------------------------------------------------------------- index
+
+
+def _add_index(sub: Any) -> None:
+    p = sub.add_parser(
+        "index",
+        help="build or update an index (incremental)",
+        description="Index files and folders. Runs are incremental: new files are added, "
+        "changed files re-indexed and the documents of deleted files removed.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"files or folders (default: the remembered sources, else {DEFAULT_CORPUS}/)",
+    )
+    _index_option(p)
+    p.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="worker processes (default 1)"
+    )
+    p.add_argument("--rebuild", action="store_true", help="start from scratch instead of updating")
+    _json_option(p, "the summary")
+    p.set_defaults(run=cmd_index)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from mofasearch import sources
+    from mofasearch.progress import ProgressBar
+
+    index_dir, _ = _index_dir(args)
+    paths: list[str] | None = list(args.paths) or None
+    if paths is None and not _remembers_sources(index_dir):
+        if not Path(DEFAULT_CORPUS).exists():
+            raise MofaSearchError(
+                f"nothing to index: no PATH given and no {DEFAULT_CORPUS}/ folder here",
+                hint="pass the files or folders to index: `mofasearch index PATH ...`",
+            )
+        paths = [DEFAULT_CORPUS]
+    with ProgressBar() as bar:
+        report = sources.sync(index_dir, paths, rebuild=args.rebuild, jobs=args.jobs, progress=bar)
+    if args.json:
+        _print_json({"index": str(index_dir), **report.to_dict()})
+    else:
+        print(_index_summary(index_dir, report))
+    return _report_rejected(report)
+
+
+def _remembers_sources(index_dir: Path) -> bool:
+    from mofasearch import sources
+
+    try:
+        return bool(sources.remembered_roots(index_dir))
+    except MofaSearchError:
+        return False
+
+
+def _index_summary(index_dir: Path, report: Any) -> str:
+    verb = "rebuilt" if report.rebuilt else "updated"
+    files = (
+        f"{len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged"
+    )
+    docs = (
+        f"{report.documents_added} documents ({report.sections_added} sections) indexed, "
+        f"{report.documents_deleted} deleted"
+    )
+    return f"{verb} {index_dir}: files {files}; {docs} in {report.seconds:.1f} s"
+
+
+def _report_rejected(report: Any) -> int:
+    if report.ok:
+        return EXIT_OK
+    for path, reason in report.rejected:
+        _say(f"rejected {path}: {reason}")
+    n = len(report.rejected)
+    _say(
+        f"{n} file{'s' if n > 1 else ''} rejected, every other file was indexed — "
+        "fix or remove the files above and run `mofasearch index` again"
+    )
+    return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _add_search(sub: Any) -> None:
+    p = sub.add_parser(
+        "search",
+        help="search an index",
+        description="Search an index. With no index yet and a corpus/ folder here, "
+        "the index is built first.",
+    )
+    p.add_argument("query", metavar="QUERY", help="the query (see README: Query language)")
+    _index_option(p)
+    p.add_argument("--limit", type=_positive_int, default=10, metavar="N", help="hits per page")
+    p.add_argument("--offset", type=_non_negative_int, default=0, metavar="N", help="hits to skip")
+    p.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="earliest date")
+    p.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="latest date")
+    p.add_argument("--category", metavar="C", help="only this category")
+    p.add_argument("--section", metavar="S", help="only this section and its subsections")
+    p.add_argument("--sort", choices=("score", "date", "-date"), default="score", help="hit order")
+    _json_option(p, "the results")
+    p.set_defaults(run=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    index_dir, explicit = _index_dir(args)
+    with _open_index(index_dir, build_if_missing=not explicit) as ix:
+        res = ix.search(
+            args.query,
+            limit=args.limit,
+            offset=args.offset,
+            since=args.since,
+            until=args.until,
+            category=args.category,
+            section=args.section,
+            sort=args.sort,
+        )
+        if args.json:
+            _print_json(results_to_json(args.query, res))
+        else:
+            _print_hits(res, offset=args.offset, tty=_color(sys.stdout))
+    return EXIT_OK
+
+
+def _open_index(index_dir: Path, *, build_if_missing: bool) -> Any:
+    """Open the index; build the default one from corpus/ first when it does not exist yet."""
+    from mofasearch.index import Index
+
+    try:
+        return Index.open(index_dir)
+    except IndexNotFoundError:
+        if not (build_if_missing and Path(DEFAULT_CORPUS).is_dir()):
+            raise
+    from mofasearch import sources
+    from mofasearch.progress import ProgressBar
+
+    _say(f"no index at {index_dir}/ yet: building it from {DEFAULT_CORPUS}/ first")
+    with ProgressBar() as bar:
+        report = sources.sync(index_dir, [DEFAULT_CORPUS], progress=bar)
+    for path, reason in report.rejected:
+        _say(f"rejected {path}: {reason}")
+    _say(
+        f"indexed {report.documents_added} documents ({report.sections_added} sections) "
+        f"in {report.seconds:.1f} s"
+    )
+    return Index.open(index_dir)
+
+
+def results_to_json(query: str, res: Any) -> dict[str, Any]:
+    """The ``search --json`` object, exactly as the public contract shapes it."""
+    return {
+        "query": query,
+        "total": res.total,
+        "took_ms": res.took_ms,
+        "reason": res.reason,
+        "facets": res.facets,
+        "hits": [_hit_to_json(hit) for hit in res],
+    }
+
+
+def _hit_to_json(hit: Any) -> dict[str, Any]:
+    snippet = hit.snippet
+    return {
+        "doc_id": hit.doc_id,
+        "section_id": hit.section_id,
+        "title": hit.title,
+        "date": hit.date.isoformat() if hit.date else None,
+        "url": hit.url,
+        "category": hit.category,
+        "section": hit.section,
+        "section_path": list(hit.section_path),
+        "heading": hit.heading,
+        "score": hit.score,
+        "snippet": snippet.text if snippet is not None else "",
+        "spans": [[s, e] for s, e in snippet.spans] if snippet is not None else [],
+        "other_sections": [_other_to_json(o) for o in hit.other_sections or ()],
+    }
+
+
+def _other_to_json(other: Any) -> dict[str, Any]:
+    if isinstance(other, tuple | list):
+        section_id, section, heading, score = other
+    else:
+        section_id, section, heading, score = (
+            other.section_id,
+            other.section,
+            other.heading,
+            other.score,
+        )
+    return {"section_id": section_id, "section": section, "heading": heading, "score": score}
+
+
+def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
+    hits = list(res)
+    if not hits:
+        why = f" ({res.reason})" if res.reason else ""
+        more = f" beyond the first {offset}" if offset and res.total else ""
+        print(f"no hits{more}{why}")
+        return
+    for rank, hit in enumerate(hits, start=offset + 1):
+        print(_hit_line(rank, hit))
+        if hit.snippet is not None and hit.snippet.text:
+            print("    " + mark_snippet(hit.snippet, tty=tty))
+        others = [_other_to_json(o) for o in hit.other_sections or ()]
+        if others:
+            also = ", ".join(_section_label(o["section"], (o["heading"],)) for o in others[:5])
+            extra = f" and {len(others) - 5} more" if len(others) > 5 else ""
+            print(f"    also: {also}{extra}")
+    unit = "documents" if getattr(res, "grouped", True) else "sections"
+    first, last = offset + 1, offset + len(hits)
+    print(f"-- {first}–{last} of {res.total} {unit}, {res.took_ms:.1f} ms")
+
+
+def _hit_line(rank: int, hit: Any) -> str:
+    date = hit.date.isoformat() if hit.date else "----------"
+    where = _section_label(hit.section, tuple(hit.section_path) or (hit.heading,))
+    parts = [f"{rank:>2}", f"{hit.score:6.2f}", hit.title, date]
+    if where:
+        parts.append(where)
+    return "  ".join(parts)
+
+
+def _section_label(number: str, path: Sequence[str]) -> str:
+    heading = " › ".join(p for p in path if p)
+    label = f"§{number}" if number else ""
+    return " ".join(x for x in (label, heading) if x)
+
+
+def mark_snippet(snippet: Any, *, tty: bool) -> str:
+    """The snippet on one line with its matched spans marked (ANSI on a terminal, 【】 otherwise)."""
+    start_mark, end_mark = _MARK_TTY if tty else _MARK_PLAIN
+    text = snippet.text.replace("\r", " ").replace("\n", " ")
+    out, pos = [], 0
+    for start, end in sorted(snippet.spans):
+        if start < pos:  # overlapping spans: mark the union once
+            start = pos
+        if end <= start:
+            continue
+        out += [text[pos:start], start_mark, text[start:end], end_mark]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- analyze, stats
+
+
+def _add_analyze(sub: Any) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="show how text is split into search terms",
+        description="Show the tokens the Japanese analyzer produces for TEXT.",
+    )
+    p.add_argument("text", metavar="TEXT", help="the text to analyze")
+    p.add_argument(
+        "--mode",
+        type=str.upper,
+        choices=("A", "B", "C"),
+        default="C",
+        help="Sudachi split mode: A short units, C long units (default C)",
+    )
+    _json_option(p, "the tokens")
+    p.set_defaults(run=cmd_analyze)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from mofasearch.analysis import analyze
+
+    tokens = [tok.to_dict() for tok in analyze(args.text, mode=args.mode)]
+    if args.json:
+        _print_json({"text": args.text, "mode": args.mode, "tokens": tokens})
+        return EXIT_OK
+    for tok in tokens:
+        print("\t".join(_token_columns(tok)))
+    return EXIT_OK
+
+
+def _token_columns(tok: dict[str, Any]) -> list[str]:
+    term = tok.get("term", tok.get("terms", ""))
+    if isinstance(term, list | tuple):
+        term = " ".join(str(t) for t in term)
+    pos = tok.get("part_of_speech", tok.get("pos", ""))
+    if isinstance(pos, list | tuple):
+        pos = ",".join(str(p) for p in pos if p and p != "*")
+    return [
+        str(tok.get("position", "")),
+        str(tok.get("surface", "")),
+        str(term),
+        str(tok.get("reading", "")),
+        str(pos),
+        f"{tok.get('start', '')}-{tok.get('end', '')}",
+    ]
+
+
+def _add_stats(sub: Any) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="describe an index",
+        description="Show an index's size, contents and remembered sources.",
+    )
+    _index_option(p)
+    _json_option(p, "the figures")
+    p.set_defaults(run=cmd_stats)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from mofasearch import sources
+    from mofasearch.index import Index
+
+    index_dir, _ = _index_dir(args)
+    with Index.open(index_dir) as ix:
+        stats = dict(ix.stats())
+    manifest = sources.Manifest.load(index_dir)
+    stats["path"] = str(index_dir)
+    stats["sources"] = {
+        "roots": [str(manifest.root_path(k)) for k in sorted(manifest.roots)],
+        "files": sum(len(files) for files in manifest.roots.values()),
+    }
+    if args.json:
+        _print_json(stats)
+        return EXIT_OK
+    for key, value in stats.items():
+        if key == "sources":
+            print(f"source files: {value['files']}")
+            for root in value["roots"]:
+                print(f"source root: {root}")
+        elif key == "size_bytes":
+            print(f"size: {_human_size(int(value))}")
+        else:
+            print(f"{key.replace('_', ' ')}: {value}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _index_dir(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The index directory and whether the user named it with ``--index``."""
+    if args.index:
+        return Path(args.index), True
+    return Path(os.environ.get("MOFASEARCH_INDEX") or DEFAULT_INDEX), False
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+    return value
+
+
+def _iso_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, datetime.date):
+        return obj.isoformat()
+    if isinstance(obj, tuple | set | frozenset):
+        return list(obj)
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def _say(message: str) -> None:
+    print(f"mofasearch: {message}", file=sys.stderr, flush=True)
+
+
+def _fail(exc: MofaSearchError) -> None:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    hint = getattr(exc, "hint", "")
+    _say(f"{message} — {hint}" if hint else message)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _configure_logging(debug: bool) -> None:
+    """Library warnings go to stderr as one line each; everything with MOFASEARCH_DEBUG."""
+    logger = logging.getLogger("mofasearch")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mofasearch: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)

@@ -1,0 +1,440 @@
+"""Incremental indexing: keep an index in step with the files it was built from.
+
+An index remembers its sources in a small JSON manifest inside the index directory
+(:data:`MANIFEST_NAME`): each root that was given (file or directory, stored relative to the index
+directory so that a project folder can be moved) and, for every file under it, its size,
+``mtime_ns``, SHA-256 and the document ids it produced. :func:`sync` compares the manifest with
+the file system and applies the difference in one writer commit: new files are added, changed
+files re-added (``writer.add`` replaces a document by id; ids a file no longer produces are
+deleted), and the documents of deleted files are removed.
+
+The manifest is written (atomically, by rename) only after the commit. A crash in between leaves
+an index that is ahead of its manifest, and the next run simply redoes the same adds and deletes,
+which are idempotent. A file that fails to parse is reported and not recorded, so the next run
+retries it; when a file that was indexed before now fails, its previous documents are kept (and
+its previous record, so it still counts as changed) until it parses again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mofasearch.errors import DocumentParseError, MofaSearchError
+from mofasearch.progress import SyncProgress
+
+if TYPE_CHECKING:
+    from mofasearch.documents import Document
+
+log = logging.getLogger("mofasearch.sources")
+
+#: the manifest's file name inside the index directory
+MANIFEST_NAME = "mofasearch-sources.json"
+_FORMAT = 1
+_HASH_CHUNK = 1 << 20
+
+# Whoosh's own file names in an index directory: the TOC generations and segment files.
+_INDEX_FILE = re.compile(r"^_?MAIN_[A-Za-z0-9]+\.[A-Za-z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What the manifest remembers about one source file."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    doc_ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "sha256": self.sha256,
+            "doc_ids": list(self.doc_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileRecord:
+        return cls(
+            size=int(data["size"]),
+            mtime_ns=int(data["mtime_ns"]),
+            sha256=str(data["sha256"]),
+            doc_ids=tuple(str(d) for d in data["doc_ids"]),
+        )
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one :func:`sync` run did. Paths are shown as the user gave the roots."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    documents_added: int = 0
+    documents_deleted: int = 0
+    sections_added: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    forgotten_roots: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every input was indexed (the command line exits 1 otherwise)."""
+        return not self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "documents_added": self.documents_added,
+            "documents_deleted": self.documents_deleted,
+            "sections_added": self.sections_added,
+            "rejected": [{"path": p, "reason": r} for p, r in self.rejected],
+            "forgotten_roots": self.forgotten_roots,
+            "rebuilt": self.rebuilt,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+class Manifest:
+    """The roots an index was built from and, per root, its files (relative path → record)."""
+
+    def __init__(self, index_dir: Path, roots: dict[str, dict[str, FileRecord]] | None = None):
+        self.index_dir = index_dir
+        self.roots: dict[str, dict[str, FileRecord]] = roots or {}
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike[str]) -> Manifest:
+        """The manifest of ``index_dir``; empty when there is none yet (a new or foreign index)."""
+        index_dir = Path(index_dir)
+        path = index_dir / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(index_dir)
+        except (OSError, ValueError) as exc:
+            raise MofaSearchError(
+                f"cannot read the list of indexed sources {path}: {exc}",
+                hint="rebuild the index with `mofasearch index --rebuild PATH ...`",
+            ) from exc
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise MofaSearchError(
+                f"{path} is not a sources list this version understands",
+                hint="rebuild the index with `mofasearch index --rebuild PATH ...`",
+            )
+        roots = {
+            key: {rel: FileRecord.from_json(rec) for rel, rec in files.items()}
+            for key, files in data["roots"].items()
+        }
+        return cls(index_dir, roots)
+
+    def save(self) -> None:
+        """Write the manifest atomically (temporary file, fsync, rename)."""
+        data = {
+            "format": _FORMAT,
+            "roots": {
+                key: {rel: rec.to_json() for rel, rec in sorted(files.items())}
+                for key, files in sorted(self.roots.items())
+            },
+        }
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        fd, tmp = tempfile.mkstemp(prefix=".sources-", suffix=".tmp", dir=self.index_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.index_dir / MANIFEST_NAME)
+        except BaseException:
+            with _suppress_oserror():
+                os.unlink(tmp)
+            raise
+
+    def root_key(self, root: Path) -> str:
+        """How a root is stored: relative to the index directory when possible, POSIX style."""
+        absolute = root.resolve()
+        try:
+            rel = os.path.relpath(absolute, self.index_dir.resolve())
+        except ValueError:  # another drive on Windows
+            return absolute.as_posix()
+        return Path(rel).as_posix()
+
+    def root_path(self, key: str) -> Path:
+        return (self.index_dir / key).resolve()
+
+    def owners(self) -> Counter[str]:
+        """How many recorded files produce each document id (ids can collide across files)."""
+        counts: Counter[str] = Counter()
+        for files in self.roots.values():
+            for rec in files.values():
+                counts.update(rec.doc_ids)
+        return counts
+
+
+def remembered_roots(index_dir: str | os.PathLike[str]) -> list[Path]:
+    """The source roots an index remembers (absolute paths); empty for a new index."""
+    manifest = Manifest.load(index_dir)
+    return [manifest.root_path(key) for key in sorted(manifest.roots)]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(slots=True)
+class _Job:
+    """One file to (re)load: where it is, how it is named, and what it produced before."""
+
+    key: str
+    rel: str
+    path: Path
+    root_dir: Path
+    display: str
+    previous: FileRecord | None
+    size: int = 0
+    mtime_ns: int = 0
+    sha256: str = ""
+
+
+@dataclass(slots=True)
+class _Plan:
+    jobs: list[_Job] = field(default_factory=list)
+    deletions: list[tuple[str, str, str]] = field(default_factory=list)  # key, rel, display
+    refreshed: list[tuple[str, str, FileRecord]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # keys of roots that are gone
+    unchanged: int = 0
+
+    @property
+    def needs_writer(self) -> bool:
+        return bool(self.jobs or self.deletions or self.forgotten)
+
+
+def _plan(manifest: Manifest, roots: Sequence[Path], displays: Sequence[str]) -> _Plan:
+    from mofasearch.documents import iter_source_files
+
+    plan = _Plan()
+    for root, display in zip(roots, displays, strict=True):
+        key = manifest.root_key(root)
+        known = manifest.roots.setdefault(key, {})
+        root_dir = root if root.is_dir() else root.parent
+        seen: set[str] = set()
+        for path in sorted(iter_source_files(root)):
+            rel = Path(os.path.relpath(path, root_dir)).as_posix()
+            seen.add(rel)
+            shown = os.path.join(display, rel) if root.is_dir() else display
+            _plan_file(plan, key, rel, Path(path), root_dir, shown, known.get(rel))
+        for rel in sorted(set(known) - seen):
+            shown = os.path.join(display, rel) if root.is_dir() else display
+            plan.deletions.append((key, rel, shown))
+    return plan
+
+
+def _plan_file(
+    plan: _Plan, key: str, rel: str, path: Path, root_dir: Path, shown: str, prev: FileRecord | None
+) -> None:
+    job = _Job(key, rel, path, root_dir, shown, prev)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        job.sha256 = f"error:{exc.strerror or exc}"
+        plan.jobs.append(job)
+        return
+    job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
+    if prev is not None and (prev.size, prev.mtime_ns) == (job.size, job.mtime_ns):
+        plan.unchanged += 1
+        return
+    try:
+        job.sha256 = _sha256(path)
+    except OSError as exc:
+        job.sha256 = f"error:{exc.strerror or exc}"
+        plan.jobs.append(job)
+        return
+    if prev is not None and prev.sha256 == job.sha256:
+        # Touched but not changed: remember the new stat so the next run skips hashing it.
+        plan.refreshed.append(
+            (key, rel, FileRecord(job.size, job.mtime_ns, prev.sha256, prev.doc_ids))
+        )
+        plan.unchanged += 1
+        return
+    plan.jobs.append(job)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- sync
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+def sync(
+    index: str | os.PathLike[str],
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    rebuild: bool = False,
+    jobs: int = 1,
+    lock_timeout: float = 0.0,
+    progress: ProgressCallback | None = None,
+) -> SyncReport:
+    """Bring the index at ``index`` in step with ``paths`` (or with the sources it remembers).
+
+    ``paths`` None means every root the index remembers. Roots the index remembers but that
+    are not in ``paths`` are left alone. ``rebuild`` discards the index and its manifest first
+    (keeping the remembered roots when ``paths`` is None). Files that fail to parse end up in
+    :attr:`SyncReport.rejected`; everything else is indexed in one commit.
+    """
+    from mofasearch.index import Index
+
+    started = time.perf_counter()
+    index_dir = Path(index)
+    report = SyncReport(rebuilt=rebuild)
+    roots, displays = _resolve_roots(index_dir, paths)
+    if rebuild:
+        _wipe(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with Index.open_or_create(index_dir) as ix:
+        manifest = Manifest.load(index_dir)
+        plan = _plan(manifest, roots, displays)
+        if paths is None:
+            plan.forgotten = [
+                k for k in sorted(manifest.roots) if not manifest.root_path(k).exists()
+            ]
+            report.forgotten_roots = [str(manifest.root_path(k)) for k in plan.forgotten]
+        if plan.needs_writer:
+            with ix.writer(jobs=jobs, lock_timeout=lock_timeout) as writer:
+                _apply(writer, manifest, plan, report, progress)
+        for key, rel, rec in plan.refreshed:
+            manifest.roots[key][rel] = rec
+        report.unchanged = plan.unchanged
+        manifest.save()
+    report.seconds = time.perf_counter() - started
+    log.info("sync %s: %s", index_dir, report.to_dict())
+    return report
+
+
+def _resolve_roots(
+    index_dir: Path, paths: Iterable[str | os.PathLike[str]] | None
+) -> tuple[list[Path], list[str]]:
+    if paths is None:
+        manifest = Manifest.load(index_dir) if index_dir.is_dir() else Manifest(index_dir)
+        keys = sorted(manifest.roots)
+        roots = [manifest.root_path(k) for k in keys]
+        return [r for r in roots if r.exists()], [str(r) for r in roots if r.exists()]
+    roots, displays = [], []
+    for given in paths:
+        root = Path(given)
+        if not root.exists():
+            raise MofaSearchError(
+                f"no such file or directory: {os.fspath(given)}",
+                hint="check the path (run `mofasearch index` with no PATH to use corpus/)",
+            )
+        roots.append(root)
+        displays.append(os.fspath(given).rstrip("/\\") or os.fspath(given))
+    return roots, displays
+
+
+def _apply(
+    writer: Any,
+    manifest: Manifest,
+    plan: _Plan,
+    report: SyncReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Load and add each planned file, then delete what no file produces any more."""
+    from mofasearch.documents import load_file
+
+    stale: set[str] = set()
+    for done, job in enumerate(plan.jobs, start=1):
+        docs = _load(load_file, job, report)
+        if docs is not None:
+            for doc in docs:
+                writer.add(doc)
+                report.sections_added += len(doc.sections)
+            report.documents_added += len(docs)
+            new_ids = tuple(doc.id for doc in docs)
+            if job.previous is not None:
+                stale.update(set(job.previous.doc_ids) - set(new_ids))
+                report.changed.append(job.display)
+            else:
+                report.added.append(job.display)
+            record = FileRecord(job.size, job.mtime_ns, job.sha256, new_ids)
+            manifest.roots[job.key][job.rel] = record
+        if progress is not None:
+            progress(
+                SyncProgress(
+                    done, len(plan.jobs), report.documents_added, report.sections_added, job.display
+                )
+            )
+    for key, rel, shown in plan.deletions:
+        stale.update(manifest.roots[key].pop(rel).doc_ids)
+        report.removed.append(shown)
+    for key in plan.forgotten:  # a remembered root that is gone: its files count as deleted
+        for rec in manifest.roots.pop(key).values():
+            stale.update(rec.doc_ids)
+    still_owned = manifest.owners()
+    for doc_id in sorted(stale):
+        if doc_id not in still_owned:
+            writer.delete(doc_id)
+            report.documents_deleted += 1
+
+
+def _load(
+    load_file: Callable[..., list[Document]], job: _Job, report: SyncReport
+) -> list[Document] | None:
+    """One file's documents, or None (and a line in the report) when it cannot be used."""
+    if job.sha256.startswith("error:"):
+        report.rejected.append((job.display, job.sha256.removeprefix("error:")))
+        return None
+    try:
+        return list(load_file(job.path, root=job.root_dir))
+    except DocumentParseError as exc:
+        reason = str(exc)
+        if exc.path is not None and reason.startswith(f"{exc.path}: "):
+            reason = reason[len(exc.path) + 2 :]
+        report.rejected.append((job.display, reason))
+    except MofaSearchError as exc:
+        report.rejected.append((job.display, str(exc)))
+    except (OSError, ValueError) as exc:
+        report.rejected.append((job.display, f"{type(exc).__name__}: {exc}"))
+    log.debug("rejected %s: %s", job.display, report.rejected[-1][1])
+    return None
+
+
+def _wipe(index_dir: Path) -> None:
+    """Remove an index's own files (never anything else the directory holds, like a README)."""
+    if not index_dir.is_dir():
+        return
+    for entry in index_dir.iterdir():
+        if entry.is_file() and (_INDEX_FILE.match(entry.name) or entry.name == MANIFEST_NAME):
+            entry.unlink()
+
+
+class _suppress_oserror:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is not None and issubclass(exc[0], OSError)  # type: ignore[arg-type]
