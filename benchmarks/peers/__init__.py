@@ -1,0 +1,91 @@
+"""Peer engines, one small adapter each, behind one interface.
+
+An adapter is built in a fresh process (so its peak RSS is its own) and opened again in the
+process that times the questions, so every index must live on disk under the path it is given.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.data import Passage
+
+
+class Engine:
+    """The common interface. ``terms`` (when ``uses_terms``) holds the shared Sudachi terms of
+    each passage's content, in passage order, computed once by the pre-pass."""
+
+    name = ""
+    description = ""
+    uses_terms = False  # needs the shared Sudachi term pre-pass
+    max_questions: int | None = None  # slow peers answer only the first N questions of a set
+    large = True  # also built on the statutes and the scale series when asked
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    def missing(self) -> str | None:
+        """Why this engine cannot run here (a note for the report), or None."""
+        return None
+
+    def build(self, passages: Sequence[Passage], path: Path,
+              terms: Sequence[Sequence[str]] | None = None) -> None:
+        raise NotImplementedError
+
+    def open(self, path: Path) -> Any:
+        raise NotImplementedError
+
+    def search(self, handle: Any, query: str, k: int) -> list[str]:
+        raise NotImplementedError
+
+    def count(self, handle: Any) -> int:
+        """Indexed sections, checked against the corpus after every build."""
+        raise NotImplementedError
+
+    def close(self, handle: Any) -> None:
+        close = getattr(handle, "close", None)
+        if close is not None:
+            close()
+
+
+def missing_module(module: str) -> str | None:
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        return f"not installed ({exc})"
+    return None
+
+
+def missing_program(program: str) -> str | None:
+    return None if shutil.which(program) else f"`{program}` not found on PATH"
+
+
+# name -> "module:Class"; mofasearch first, then the peers in the order of the report.
+REGISTRY = {
+    "mofasearch": "benchmarks.engines.mofa:MofaSearch",
+    "mofasearch+snippets": "benchmarks.engines.mofa:MofaSnippets",
+    "whoosh-sudachi": "benchmarks.peers.whoosh_sudachi:WhooshSudachi",
+    "whoosh-default": "benchmarks.peers.whoosh_default:WhooshDefault",
+    "whoosh-bigram": "benchmarks.peers.whoosh_bigram:WhooshBigram",
+    "fts5-trigram": "benchmarks.peers.fts5:Fts5Trigram",
+    "fts5-sudachi": "benchmarks.peers.fts5:Fts5Sudachi",
+    "bm25s-sudachi": "benchmarks.peers.bm25s_sudachi:Bm25sSudachi",
+    "tantivy-sudachi": "benchmarks.peers.tantivy_sudachi:TantivySudachi",
+    "groonga-bigram": "benchmarks.peers.groonga:GroongaBigram",
+    "groonga-mecab": "benchmarks.peers.groonga:GroongaMecab",
+}
+
+
+def engine(name: str, options: dict[str, Any] | None = None) -> Engine:
+    """An engine by registry name; ``mofasearch@label`` names an ablation variant."""
+    base = name.split("@", 1)[0]
+    if base not in REGISTRY:
+        raise KeyError(f"unknown engine {name!r}; known: {', '.join(REGISTRY)}")
+    module, cls = REGISTRY[base].split(":")
+    made: Engine = getattr(importlib.import_module(module), cls)(options)
+    made.name = name
+    return made
