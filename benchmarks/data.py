@@ -53,7 +53,9 @@ class SetSpec:
 
 
 SETS: dict[str, SetSpec] = {
-    "jaquad": SetSpec("jaquad_retrieval", "passages.jsonl.gz", "queries.jsonl.gz", 11_144, 31_748, 2000),
+    "jaquad": SetSpec(
+        "jaquad_retrieval", "passages.jsonl.gz", "queries.jsonl.gz", 11_144, 31_748, 2000
+    ),
     "jsquad": SetSpec("jsquad_retrieval", "passages.jsonl", "queries.jsonl", 2_304, 4_442, None),
     "lawqa": SetSpec("lawqa_jp_retrieval", "passages.jsonl", "queries.jsonl", 114, 72, None),
 }
@@ -113,8 +115,9 @@ def load_questions(path: Path) -> list[Question]:
     ]
 
 
-def load_set(data: Path, name: str, *, questions: int | None = None,
-             passages: int | None = None) -> QuerySet:
+def load_set(
+    data: Path, name: str, *, questions: int | None = None, passages: int | None = None
+) -> QuerySet:
     """A protocol set, counts asserted; ``questions``/``passages`` cut it down for quick runs.
 
     A passage cut keeps every passage a kept question needs, so metrics stay meaningful.
@@ -129,25 +132,33 @@ def load_set(data: Path, name: str, *, questions: int | None = None,
     expect(f"{name} passages", len(all_passages), spec.expected_passages)
     expect(f"{name} questions", len(all_questions), spec.expected_queries)
     if name == "lawqa":
-        expect("lawqa specific questions", sum(not q.generic for q in all_questions),
-               LAWQA_SPECIFIC)
+        expect(
+            "lawqa specific questions", sum(not q.generic for q in all_questions), LAWQA_SPECIFIC
+        )
     chosen = all_questions[: spec.take] if spec.take else all_questions
-    qset = QuerySet(name, all_passages, chosen,
-                    {spec.passages: sha256(ppath), spec.queries: sha256(qpath)})
+    qset = QuerySet(
+        name, all_passages, chosen, {spec.passages: sha256(ppath), spec.queries: sha256(qpath)}
+    )
     return cut(qset, questions, passages)
 
 
 def load_custom(queries: Path, passages: Path | None = None) -> QuerySet:
     """Any query file of the protocol's format, with the passages file beside it by default."""
     if passages is None:
-        found = [p for p in (queries.parent / "passages.jsonl.gz", queries.parent / "passages.jsonl")
-                 if p.is_file()]
+        found = [
+            p
+            for p in (queries.parent / "passages.jsonl.gz", queries.parent / "passages.jsonl")
+            if p.is_file()
+        ]
         if not found:
             raise DataError(f"no passages.jsonl(.gz) beside {queries}; give --passages-file")
         passages = found[0]
-    qset = QuerySet(f"custom:{queries.name.split('.')[0]}", load_passages(passages),
-                    load_questions(queries),
-                    {str(passages): sha256(passages), str(queries): sha256(queries)})
+    qset = QuerySet(
+        f"custom:{queries.name.split('.')[0]}",
+        load_passages(passages),
+        load_questions(queries),
+        {str(passages): sha256(passages), str(queries): sha256(queries)},
+    )
     known = {p.id for p in qset.passages}
     missing = sum(1 for q in qset.questions for r in q.relevant if r not in known)
     if missing:
@@ -192,7 +203,7 @@ def split_statute(page: str, doc_id: str) -> list[Passage]:
     ``（見出し）`` line belongs to it."""
     found = _TITLE.search(page)
     title = _plain(found.group(1)) if found else doc_id
-    body = page[found.end():] if found else page
+    body = page[found.end() :] if found else page
     cuts, headings = [0], [""]
     for match in _ARTICLE.finditer(body):
         start = match.start()
@@ -230,8 +241,10 @@ def scale_pool(data: Path, statutes: Sequence[Passage]) -> list[Passage]:
     so that the scale series' sizes are prefixes of one another."""
     pool = list(statutes)
     for name, spec in SETS.items():  # ids are prefixed: the two SQuAD sets share article titles
-        pool.extend(p._replace(id=f"{name}:{p.id}")
-                    for p in load_passages(data / spec.folder / spec.passages))
+        pool.extend(
+            p._replace(id=f"{name}:{p.id}")
+            for p in load_passages(data / spec.folder / spec.passages)
+        )
     random.Random(0).shuffle(pool)
     return pool
 

@@ -41,8 +41,9 @@ def recall(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
     return len(set(ranked[:k]) & set(relevant)) / len(relevant)
 
 
-def evaluate(runs: Mapping[str, Sequence[str]],
-             qrels: Mapping[str, Collection[str]]) -> dict[str, float]:
+def evaluate(
+    runs: Mapping[str, Sequence[str]], qrels: Mapping[str, Collection[str]]
+) -> dict[str, float]:
     """Mean MRR@10, nDCG@10, Recall@10 and Recall@100 over the questions in ``qrels``.
 
     A question missing from ``runs`` counts as an empty ranking (zero), never as skipped.

@@ -32,8 +32,9 @@ class Engine:
         """Why this engine cannot run here (a note for the report), or None."""
         return None
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         raise NotImplementedError
 
     def open(self, path: Path) -> Any:

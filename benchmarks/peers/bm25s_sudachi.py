@@ -20,8 +20,9 @@ class Bm25sSudachi(Engine):
     def missing(self) -> str | None:
         return missing_module("bm25s")
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         import bm25s
 
         assert terms is not None

@@ -31,16 +31,17 @@ class Fts5(Engine):
             con.close()
         return None
 
-    def rows(self, passages: Sequence[Passage],
-             terms: Sequence[Sequence[str]] | None) -> Any:
+    def rows(self, passages: Sequence[Passage], terms: Sequence[Sequence[str]] | None) -> Any:
         raise NotImplementedError
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         path.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(path / "fts.sqlite")
-        con.execute(f"CREATE VIRTUAL TABLE p USING fts5(pid UNINDEXED, body, "
-                    f"tokenize='{self.tokenize}')")
+        con.execute(
+            f"CREATE VIRTUAL TABLE p USING fts5(pid UNINDEXED, body, tokenize='{self.tokenize}')"
+        )
         with con:
             con.executemany("INSERT INTO p(pid, body) VALUES (?, ?)", self.rows(passages, terms))
         con.execute("INSERT INTO p(p) VALUES ('optimize')")
@@ -57,8 +58,7 @@ class Fts5(Engine):
         match = self.match(query)
         if not match:
             return []
-        rows = handle.execute("SELECT pid FROM p WHERE p MATCH ? ORDER BY rank LIMIT ?",
-                              (match, k))
+        rows = handle.execute("SELECT pid FROM p WHERE p MATCH ? ORDER BY rank LIMIT ?", (match, k))
         return [row[0] for row in rows]
 
     def count(self, handle: Any) -> int:
@@ -69,12 +69,11 @@ class Fts5Trigram(Fts5):
     description = "SQLite FTS5 trigram tokenizer, OR of the question's trigrams, bm25()"
     tokenize = "trigram"
 
-    def rows(self, passages: Sequence[Passage],
-             terms: Sequence[Sequence[str]] | None) -> Any:
+    def rows(self, passages: Sequence[Passage], terms: Sequence[Sequence[str]] | None) -> Any:
         return ((p.id, p.content) for p in passages)
 
     def match(self, query: str) -> str:
-        grams = [query[i:i + 3] for i in range(len(query) - 2)]
+        grams = [query[i : i + 3] for i in range(len(query) - 2)]
         return quoted([g for g in grams if not any(c.isspace() for c in g)])
 
 
@@ -83,8 +82,7 @@ class Fts5Sudachi(Fts5):
     tokenize = "unicode61"
     uses_terms = True
 
-    def rows(self, passages: Sequence[Passage],
-             terms: Sequence[Sequence[str]] | None) -> Any:
+    def rows(self, passages: Sequence[Passage], terms: Sequence[Sequence[str]] | None) -> Any:
         assert terms is not None
         return ((p.id, " ".join(t)) for p, t in zip(passages, terms, strict=True))
 

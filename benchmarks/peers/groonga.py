@@ -22,11 +22,17 @@ class Groonga:
     """A `groonga DB` process answering one command per line with one JSON line."""
 
     def __init__(self, db: Path, create: bool = False) -> None:
-        args = ["groonga", "--log-path", str(db.parent / "groonga.log"),
-                "--query-log-path", "/dev/null"]
+        args = [
+            "groonga",
+            "--log-path",
+            str(db.parent / "groonga.log"),
+            "--query-log-path",
+            "/dev/null",
+        ]
         args += ["-n", str(db)] if create else [str(db)]
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, encoding="utf-8")
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
 
     def __call__(self, command: str, **params: Any) -> Any:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -53,21 +59,39 @@ class GroongaPeer(Engine):
     def missing(self) -> str | None:
         return missing_program("groonga")
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         path.mkdir(parents=True, exist_ok=True)
         db = Groonga(path / "db", create=True)
         try:
             db("table_create", name="Passages", flags="TABLE_HASH_KEY", key_type="ShortText")
-            db("column_create", table="Passages", name="body", flags="COLUMN_SCALAR",
-               type="LongText")
-            db("table_create", name="Terms", flags="TABLE_PAT_KEY", key_type="ShortText",
-               default_tokenizer=self.tokenizer, normalizer="NormalizerAuto")
+            db(
+                "column_create",
+                table="Passages",
+                name="body",
+                flags="COLUMN_SCALAR",
+                type="LongText",
+            )
+            db(
+                "table_create",
+                name="Terms",
+                flags="TABLE_PAT_KEY",
+                key_type="ShortText",
+                default_tokenizer=self.tokenizer,
+                normalizer="NormalizerAuto",
+            )
             for start in range(0, len(passages), 500):
-                rows = [{"_key": p.id, "body": p.content} for p in passages[start:start + 500]]
+                rows = [{"_key": p.id, "body": p.content} for p in passages[start : start + 500]]
                 db("load", table="Passages", values=json.dumps(rows, ensure_ascii=False))
-            db("column_create", table="Terms", name="body_index",
-               flags="COLUMN_INDEX|WITH_POSITION", type="Passages", source="body")
+            db(
+                "column_create",
+                table="Terms",
+                name="body_index",
+                flags="COLUMN_INDEX|WITH_POSITION",
+                type="Passages",
+                source="body",
+            )
         finally:
             db.close()
 
@@ -79,9 +103,15 @@ class GroongaPeer(Engine):
         words = list(dict.fromkeys(t["value"] for t in tokens))
         if not words:
             return []
-        found = handle("select", table="Passages", match_columns="scorer_tf_idf(body)",
-                       query=" OR ".join(phrase(w) for w in words), output_columns="_key",
-                       sort_keys="-_score,_key", limit=k)
+        found = handle(
+            "select",
+            table="Passages",
+            match_columns="scorer_tf_idf(body)",
+            query=" OR ".join(phrase(w) for w in words),
+            output_columns="_key",
+            sort_keys="-_score,_key",
+            limit=k,
+        )
         return [row[0] for row in found[0][2:]]
 
     def count(self, handle: Any) -> int:

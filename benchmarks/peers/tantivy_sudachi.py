@@ -19,8 +19,9 @@ class TantivySudachi(Engine):
     def missing(self) -> str | None:
         return missing_module("tantivy")
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         import tantivy
 
         assert terms is not None
@@ -47,8 +48,10 @@ class TantivySudachi(Engine):
 
         index, searcher = handle
         schema = index.schema
-        clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t))
-                   for t in dict.fromkeys(sudachi_terms(query))]
+        clauses = [
+            (tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t))
+            for t in dict.fromkeys(sudachi_terms(query))
+        ]
         if not clauses:
             return []
         hits = searcher.search(tantivy.Query.boolean_query(clauses), k).hits

@@ -20,12 +20,14 @@ class WhooshPeer(Engine):
     def analyzer(self) -> Any:
         raise NotImplementedError
 
-    def build(self, passages: Sequence[Passage], path: Path,
-              terms: Sequence[Sequence[str]] | None = None) -> None:
+    def build(
+        self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
+    ) -> None:
         from whoosh import fields, index
 
-        schema = fields.Schema(id=fields.ID(stored=True, unique=True),
-                               body=fields.TEXT(analyzer=self.analyzer()))
+        schema = fields.Schema(
+            id=fields.ID(stored=True, unique=True), body=fields.TEXT(analyzer=self.analyzer())
+        )
         path.mkdir(parents=True, exist_ok=True)
         ix = index.create_in(str(path), schema)
         with ix.writer() as writer:
@@ -64,8 +66,15 @@ class SudachiTermTokenizer(Tokenizer):  # type: ignore[misc]
     """A Whoosh tokenizer over the shared term function; it holds no Sudachi object, so the
     schema pickles (Whoosh stores it in the index)."""
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 removestops: bool = True, mode: str = "", **kwargs: Any) -> Any:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        removestops: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Any:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for position, term in enumerate(sudachi_terms(value)):
             token.text, token.boost, token.stopped = term, 1.0, False
