@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
     _configure_logging(debug)
+    _quiet_whoosh_compile_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -516,6 +518,18 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def _quiet_whoosh_compile_warnings() -> None:
+    """Whoosh 2.7.4's sources raise SyntaxWarnings when compiled without a .pyc cache.
+
+    They are about Whoosh's own code, not the user's input, and would otherwise be printed above
+    the results. Left alone when the user chose warning filters with ``-W``/``PYTHONWARNINGS``.
+    """
+    if sys.warnoptions:
+        return
+    for category in (SyntaxWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=r".*whoosh.*")
 
 
 def _configure_logging(debug: bool) -> None:
