@@ -1,0 +1,134 @@
+"""Split a query into tokens, treating full-width syntax exactly like half-width.
+
+Syntax characters are recognized through a *syntax view* of the query: a string of the same
+length where full-width ASCII (``ＡＮＤ``, ``：``, ``（``, ``－``, ``＊``), the ideographic space and
+curly quotes are mapped to their ASCII forms. Offsets are therefore the same in both strings,
+and token text is always taken from the original, so words keep what the user typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from mofasearch.errors import QuerySyntaxError
+
+#: fields whose value is a query matched in that field
+TEXT_FIELDS: Final = frozenset({"title", "heading"})
+#: fields whose value is a filter
+FILTER_FIELDS: Final = frozenset({"section", "category", "date"})
+FIELDS: Final = TEXT_FIELDS | FILTER_FIELDS
+OPERATORS: Final = frozenset({"AND", "OR", "NOT"})
+
+_QUOTES: Final = {'"': '"', "「": "」", "『": "』"}
+_CLOSERS: Final = frozenset(_QUOTES.values())
+_SPECIAL: Final = frozenset("()") | _QUOTES.keys() | _CLOSERS
+_VIEW_TABLE: Final = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {
+    0x3000: 0x20,  # ideographic space
+    0x201C: 0x22,  # “
+    0x201D: 0x22,  # ”
+    0x2212: 0x2D,  # minus sign
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``kind`` is one of: word, phrase, (, ), AND, OR, NOT, -, field."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    #: the token is a field's value (it follows ``field:`` with no space)
+    attached: bool = False
+
+
+def syntax_view(text: str) -> str:
+    """``text`` with full-width syntax characters replaced by ASCII, same length."""
+    return text.translate(_VIEW_TABLE)
+
+
+class _Lexer:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.view = syntax_view(query)
+        self.tokens: list[Token] = []
+
+    def error(self, message: str, position: int) -> QuerySyntaxError:
+        return QuerySyntaxError(message, self.query, position)
+
+    def run(self) -> list[Token]:
+        i, n, attached = 0, len(self.view), False
+        while i < n:
+            c = self.view[i]
+            if c.isspace():
+                i += 1
+                attached = False
+                continue
+            if c in "()":
+                self.tokens.append(Token(c, self.query[i], i, i + 1, attached))
+                i += 1
+            elif c in _QUOTES:
+                i = self.phrase(i, attached)
+            elif c in _CLOSERS:
+                raise self.error(f"unmatched closing quote {self.query[i]}", i)
+            elif c == "-" and not attached and self.starts_operand(i + 1):
+                self.tokens.append(Token("-", self.query[i], i, i + 1))
+                i += 1
+                continue  # what follows the minus is a new token start
+            else:
+                i = self.word(i, attached)
+                if self.tokens[-1].kind == "field":
+                    attached = True
+                    continue
+            attached = False
+        return self.tokens
+
+    def starts_operand(self, i: int) -> bool:
+        return i < len(self.view) and not self.view[i].isspace() and self.view[i] != ")"
+
+    def phrase(self, i: int, attached: bool) -> int:
+        closer = _QUOTES[self.view[i]]
+        end = self.view.find(closer, i + 1)
+        if end < 0:
+            raise self.error(f"unclosed quote {self.query[i]}", i)
+        self.tokens.append(Token("phrase", self.query[i + 1 : end], i, end + 1, attached))
+        return end + 1
+
+    def word(self, i: int, attached: bool) -> int:
+        start, n = i, len(self.view)
+        while i < n and not self.view[i].isspace() and self.view[i] not in _SPECIAL:
+            i += 1
+        view = self.view[start:i]
+        name, colon, rest = view.partition(":")
+        if not attached and colon and name.lower() in FIELDS:
+            value_at = start + len(name) + 1
+            self.tokens.append(Token("field", name.lower(), start, value_at))
+            if rest and name.lower() == "section":
+                i = self.section_value(value_at)
+            if rest:
+                self.tokens.append(Token("word", self.query[value_at:i], value_at, i, True))
+            elif i >= n or self.view[i] not in _QUOTES and self.view[i] != "(":
+                raise self.error(f"{name.lower()}: needs a value right after the colon", start)
+            return i
+        kind = view if not attached and view in OPERATORS else "word"
+        self.tokens.append(Token(kind, self.query[start:i], start, i, attached))
+        return i
+
+    def section_value(self, i: int) -> int:
+        """End of a section number, whose parentheses belong to it: ``section:3.(2)``."""
+        depth, n = 0, len(self.view)
+        while i < n and not self.view[i].isspace() and self.view[i] not in _QUOTES:
+            if self.view[i] == "(":
+                depth += 1
+            elif self.view[i] == ")":
+                if depth == 0:
+                    break  # closes a group around the field
+                depth -= 1
+            i += 1
+        return i
+
+
+def tokenize(query: str) -> list[Token]:
+    """The tokens of ``query``; raises QuerySyntaxError on unbalanced quotes or empty fields."""
+    return _Lexer(query).run()

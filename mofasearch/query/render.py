@@ -1,0 +1,108 @@
+"""The query language for people (Markdown), and a tree -> query-string renderer.
+
+The renderer writes the canonical form of a parsed query (explicit ``AND``, ISO dates), which
+``explain`` output and logs can show; ``parse_query(to_query_string(root)).root == root``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mofasearch.query.lexer import syntax_view
+from mofasearch.query.nodes import (
+    And,
+    CategoryFilter,
+    DateFilter,
+    FieldQuery,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    SectionFilter,
+    Text,
+)
+
+QUERY_LANGUAGE: Final = """\
+## Query language
+
+Type Japanese as you would write it; no spaces are needed. Every syntax character below may
+also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, `－`, `＊`, `“ ”`, full-width space).
+
+| you type | it finds |
+|---|---|
+| `北方領土問題の解決` | sections about the words of the text, best first (a question works too) |
+| `京都議定書 批准` | words separated by spaces stay one natural-language text, ranked together |
+| `京都議定書 AND 批准` | sections with both |
+| `京都議定書 OR 温暖化` | sections with either |
+| `京都議定書 NOT 米国`, `京都議定書 -米国` | sections without 米国 (`-` directly before the word) |
+| `"日露修好"`, `「日露修好」`, `“日露修好”` | the exact phrase |
+| `(京都 OR 大阪) AND 首脳` | grouping with parentheses |
+| `議定*` | words starting with 議定 |
+| `title:京都`, `title:"日露首脳会談"`, `heading:(京都 OR 非核化)` | matches in the title / section heading only |
+| `section:3` | section 3 and its subsections (3.(1), 3.(2), …); `section:3.(2)`, `section:３．（２）` |
+| `category:首脳会談`, `category:"小泉 総理"` | documents of that category |
+| `date:2004`, `date:2004-06`, `date:2004-06-10` | documents dated in that year / month / day |
+| `date:平成16`, `date:平成16年6月`, `date:令和元年`, `date:H16` | Japanese era years (明治 大正 昭和 平成 令和) |
+| `date:2002-01-01..2003-12-31`, `date:2003..2005`, `date:..2003`, `date:2003..` | date ranges (inclusive; `~` and `〜` work too) |
+
+- `AND`, `OR` and `NOT` are operators only as whole upper-case words; `and`/`or` are ordinary words.
+  `NOT` binds tightest, then `AND` (also implied between items), then `OR`:
+  `a AND b OR c` is `(a AND b) OR c`.
+- `NOT` and `-` apply to one word, phrase, field or parenthesized group.
+- Only the field names above are fields: `10:00`, `http://example.jp` and `foo:bar` are ordinary text.
+- A field's value follows the colon directly: `title:京都`, not `title: 京都`.
+- Queries are limited to 4,096 characters and 32 levels of parentheses and negations. A malformed
+  query (unbalanced parentheses or quotes, `AND` with nothing after it, `title:` with no value,
+  an impossible date such as `date:2004-13-45`) is an error that gives the position of the problem.
+"""
+
+
+def _quoted(text: str) -> str:
+    return f"「{text}」" if '"' in syntax_view(text) else f'"{text}"'
+
+
+def to_query_string(node: Node | None, field: str | None = None) -> str:
+    """The canonical query text of ``node`` (a tree from ``parse_query``)."""
+    if node is None:
+        return ""
+    if isinstance(node, Text):
+        return node.text
+    if isinstance(node, Phrase):
+        return _quoted(node.text)
+    if isinstance(node, Prefix):
+        scoped = node.field if node.field is not None and node.field != field else None
+        return f"{scoped}:{node.text}*" if scoped else f"{node.text}*"
+    if isinstance(node, FieldQuery):
+        return f"{node.field}:{_field_value(node.node, node.field)}"
+    if isinstance(node, SectionFilter):
+        return f"section:{node.number}"
+    if isinstance(node, CategoryFilter):
+        return f"category:{_quoted(node.name)}"
+    if isinstance(node, DateFilter):
+        since = node.since.isoformat() if node.since else ""
+        until = node.until.isoformat() if node.until else ""
+        return f"date:{since}" if node.since == node.until else f"date:{since}..{until}"
+    if isinstance(node, Not):
+        return f"NOT {_operand(node.child, field, (And, Or))}"
+    if isinstance(node, And):
+        return " AND ".join(_operand(c, field, (Or,)) for c in node.children)
+    if isinstance(node, Or):
+        return " OR ".join(_operand(c, field, (Or,)) for c in node.children)
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _operand(node: Node, field: str | None, wrap: tuple[type, ...]) -> str:
+    text = to_query_string(node, field)
+    multiword = isinstance(node, Text) and len(node.text.split()) > 1
+    if isinstance(node, wrap) or (multiword and wrap == (And, Or)):
+        return f"({text})"
+    return text
+
+
+def _field_value(node: Node, field: str) -> str:
+    if isinstance(node, Phrase):
+        return _quoted(node.text)
+    if isinstance(node, Text) and len(node.text.split()) == 1:
+        return node.text
+    return f"({to_query_string(node, field)})"
