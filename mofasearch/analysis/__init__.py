@@ -1,85 +1,63 @@
 """Japanese analysis on Sudachi, as Whoosh analyzers.
 
-Provisional minimal implementation: the public factory names and signatures below are the
-contract the index builds on; the chains behind them are refined in this package.
+Whoosh cannot segment Japanese (its default analyzer makes a sentence one token). This package
+gives Whoosh-compatible tokenizers and filters, composed with ``|``, and the chains the index
+uses:
+
+- :func:`japanese_analyzer` — Sudachi units (split mode A, B or C, default C) with their A
+  sub-units at the same position, normalized form folded for width and case, part-of-speech and
+  word stops, query-time synonyms;
+- :func:`reading_analyzer` — katakana readings, so kana queries find kanji (にちろ -> 日露);
+- :func:`bigram_analyzer` — character bigrams over folded text, for recall where segmentation
+  varies with context or punctuation;
+- :func:`analyze` — the main chain made visible (``mofasearch analyze``).
+
+Module map: ``settings`` (the picklable settings and the data files), ``sudachi`` (dictionary,
+per-thread tokenizers, chunking), ``morphemes`` (one Sudachi pass per text, cached per thread,
+shared by every chain), ``normalize``, ``tokenizer``, ``filters`` (the position policy),
+``synonyms``, ``analyzers`` (the factories). Each module's docstring records its decisions.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from functools import lru_cache
+from mofasearch.analysis.analyzers import (
+    AnalyzedToken,
+    analyze,
+    bigram_analyzer,
+    japanese_analyzer,
+    phrase_terms,
+    reading_analyzer,
+)
+from mofasearch.analysis.filters import (
+    PartOfSpeechStopFilter,
+    ReadingFilter,
+    StopWordFilter,
+    SubwordFilter,
+)
+from mofasearch.analysis.normalize import fold_term, katakanize_kana_runs, to_katakana
+from mofasearch.analysis.settings import AnalysisSettings, question_words
+from mofasearch.analysis.sudachi import dictionary_version
+from mofasearch.analysis.synonyms import SynonymFilter
+from mofasearch.analysis.tokenizer import BigramTokenizer, SudachiTokenizer
 
-from whoosh.analysis import Token, Tokenizer
-from whoosh.analysis.analyzers import Analyzer
-
-_local = threading.local()
-
-
-@lru_cache(maxsize=1)
-def _dictionary():  # type: ignore[no-untyped-def]
-    from sudachipy import Dictionary
-
-    return Dictionary()
-
-
-def _tokenizer(mode: str):  # type: ignore[no-untyped-def]
-    from sudachipy import SplitMode
-
-    cache = getattr(_local, "tokenizers", None)
-    if cache is None:
-        cache = _local.tokenizers = {}
-    if mode not in cache:
-        cache[mode] = _dictionary().tokenizer(mode=getattr(SplitMode, mode))
-    return cache[mode]
-
-
-def dictionary_version() -> str:
-    from importlib.metadata import version
-
-    return f"sudachidict-core {version('sudachidict-core')}"
-
-
-_STOP_POS = ("助詞", "助動詞", "補助記号", "空白", "記号")
-
-
-class SudachiTokenizer(Tokenizer):
-    def __init__(self, mode: str = "C") -> None:
-        self.mode = mode
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,  # type: ignore[no-untyped-def,override]
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kw):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        pos = start_pos
-        for m in _tokenizer(self.mode).tokenize(value):
-            stopped = m.part_of_speech()[0] in _STOP_POS
-            if stopped and removestops:
-                continue
-            t.text = m.normalized_form().lower()
-            t.stopped = stopped
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = m.surface()
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar = start_char + m.begin()
-                t.endchar = start_char + m.end()
-            pos += 1
-            yield t
-
-
-def japanese_analyzer(mode: str = "C") -> Analyzer:
-    """The main chain: Sudachi units, normalized, part-of-speech stops."""
-    return SudachiTokenizer(mode)  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class AnalyzedToken:
-    surface: str
-    term: str
-    reading: str
-    part_of_speech: str
-    position: int
-    start: int
-    end: int
+__all__ = [
+    "AnalysisSettings",
+    "AnalyzedToken",
+    "BigramTokenizer",
+    "PartOfSpeechStopFilter",
+    "ReadingFilter",
+    "StopWordFilter",
+    "SubwordFilter",
+    "SudachiTokenizer",
+    "SynonymFilter",
+    "analyze",
+    "bigram_analyzer",
+    "dictionary_version",
+    "fold_term",
+    "japanese_analyzer",
+    "katakanize_kana_runs",
+    "phrase_terms",
+    "question_words",
+    "reading_analyzer",
+    "to_katakana",
+]

@@ -1,0 +1,185 @@
+"""Ready-made chains (factory functions) and :func:`analyze`, the chain made visible.
+
+The main chain, readable in one place::
+
+    SudachiTokenizer(settings)        # Sudachi units, folded normalized form, exact offsets
+    | PartOfSpeechStopFilter(settings) # particles, auxiliary verbs, symbols, blanks
+    | StopWordFilter(settings)         # data/stopwords.txt (question words are kept)
+    | SubwordFilter(index, query)      # positions; A sub-units at their unit's position
+    | SynonymFilter(settings)          # query time only
+
+Query time (Whoosh's ``mode="query"``): the units *and* their A sub-units are emitted by default
+(``query_subwords=True``), so 北方領土 in a query also meets text where Sudachi split it as
+北方/領土, and 北方 alone meets 北方領土 (indexed with its sub-units). Sub-units share their
+unit's position: a phrase query should take the first token at each position (see
+:func:`phrase_terms`). The reading chain emits katakana readings of the same units and turns
+kana-only query runs into katakana first (にちろ -> ニチロ, one unit whose reading meets 日露's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from whoosh.analysis.analyzers import Analyzer
+
+from mofasearch.analysis import sudachi
+from mofasearch.analysis.filters import (
+    PartOfSpeechStopFilter,
+    ReadingFilter,
+    StopWordFilter,
+    SubwordFilter,
+)
+from mofasearch.analysis.settings import AnalysisSettings
+from mofasearch.analysis.synonyms import SynonymFilter
+from mofasearch.analysis.tokenizer import BigramTokenizer, SudachiTokenizer
+
+
+def _settings(settings: AnalysisSettings | None, **changes: Any) -> AnalysisSettings:
+    base = settings or AnalysisSettings()
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(base, **changes) if changes else base
+
+
+def japanese_analyzer(
+    mode: str | None = None,
+    *,
+    subwords: bool | None = None,
+    query_subwords: bool | None = None,
+    stoptags: Iterable[str] | None = None,
+    stopwords: Iterable[str] | None = None,
+    user_dictionaries: Iterable[str] | None = None,
+    synonyms: Iterable[str] | None = None,
+    settings: AnalysisSettings | None = None,
+) -> Analyzer:
+    """The main chain for title, heading and body fields (see the module docstring).
+
+    ``mode`` is Sudachi's split mode (default C, or the one in ``settings``); keyword arguments
+    override the matching fields of ``settings``.
+    """
+    s = _settings(
+        settings,
+        mode=mode,
+        subwords=subwords,
+        query_subwords=query_subwords,
+        stoptags=None if stoptags is None else tuple(stoptags),
+        stopwords=None if stopwords is None else tuple(stopwords),
+        user_dictionaries=None if user_dictionaries is None else tuple(user_dictionaries),
+        synonyms=None if synonyms is None else tuple(synonyms),
+    )
+    chain = (
+        SudachiTokenizer(s)
+        | PartOfSpeechStopFilter(s)
+        | StopWordFilter(s)
+        | SubwordFilter(index=s.subwords, query=s.query_subwords)
+    )
+    if s.synonyms:
+        chain = chain | SynonymFilter(s)
+    return chain  # type: ignore[no-any-return]
+
+
+def reading_analyzer(
+    mode: str | None = None, *, subwords: bool = True, settings: AnalysisSettings | None = None
+) -> Analyzer:
+    """Katakana readings of the units (and sub-units), for kana queries over kanji text."""
+    s = _settings(settings, mode=mode)
+    return (  # type: ignore[no-any-return]
+        SudachiTokenizer(s, kana_queries=True)
+        | PartOfSpeechStopFilter(s)
+        | SubwordFilter(index=subwords, query=subwords)
+        | ReadingFilter()
+    )
+
+
+def bigram_analyzer() -> Analyzer:
+    """Character bigrams of folded text: the recall fallback where segmentation varies."""
+    return BigramTokenizer()  # type: ignore[return-value]
+
+
+def phrase_terms(analyzer: Analyzer, text: str) -> list[str]:
+    """The terms of a phrase query: the first (unit) token at each position."""
+    out: list[str] = []
+    last = None
+    for t in analyzer(text, positions=True, mode="query"):
+        if t.pos != last:
+            out.append(t.text)
+            last = t.pos
+    return out
+
+
+@dataclass(frozen=True)
+class AnalyzedToken:
+    """One unit as the main chain sees it; ``terms`` are what it indexes (empty if stopped)."""
+
+    surface: str
+    terms: tuple[str, ...]
+    reading: str
+    part_of_speech: tuple[str, ...]
+    position: int | None
+    start: int
+    end: int
+    stopped: bool = False
+
+    @property
+    def term(self) -> str:
+        """The unit's own term ("" when stopped)."""
+        return self.terms[0] if self.terms else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "surface": self.surface,
+            "terms": list(self.terms),
+            "reading": self.reading,
+            "part_of_speech": list(self.part_of_speech),
+            "position": self.position,
+            "start": self.start,
+            "end": self.end,
+            "stopped": self.stopped,
+        }
+
+
+def analyze(
+    text: str,
+    *,
+    mode: str | None = None,
+    query: bool = False,
+    settings: AnalysisSettings | None = None,
+) -> list[AnalyzedToken]:
+    """Each unit of ``text`` with its indexed term(s), reading, part of speech and offsets.
+
+    Runs the main chain itself (``removestops=False``), so what it shows is what is indexed
+    (``query=True``: what a query searches for).
+    """
+    s = _settings(settings, mode=mode)
+    names = sudachi.pos_names(s.dictionary_key)
+    chain = japanese_analyzer(settings=s)
+    out: list[AnalyzedToken] = []
+    current: dict[str, Any] | None = None
+    for t in chain(
+        text, positions=True, chars=True, removestops=False, mode="query" if query else "index"
+    ):
+        if t.subword and current is not None:
+            current["terms"].append(t.text)
+            continue
+        if current is not None:
+            out.append(_token(current))
+        r = t.morph
+        current = {
+            "surface": r[0],
+            "terms": [] if t.stopped else [t.text],
+            "reading": r[2],
+            "part_of_speech": names[r[3]] if 0 <= r[3] < len(names) else (),
+            "position": None if t.stopped else t.pos,
+            "start": t.startchar,
+            "end": t.endchar,
+            "stopped": bool(t.stopped),
+        }
+    if current is not None:
+        out.append(_token(current))
+    return out
+
+
+def _token(d: dict[str, Any]) -> AnalyzedToken:
+    d["terms"] = tuple(d["terms"])
+    return AnalyzedToken(**d)

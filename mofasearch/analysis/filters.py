@@ -1,0 +1,124 @@
+"""Whoosh filters over Sudachi tokens; each makes one decision.
+
+Stop filters mark or drop a token (``removestops=False`` keeps it with ``stopped=True``, as
+Whoosh's highlighter needs); transform filters rewrite ``text``.
+
+Position policy (Whoosh has no position length), decided in :class:`SubwordFilter`:
+
+- Positions count kept units only: stopped tokens do not consume a position (they carry the
+  position of the unit before them). Whoosh's phrase query expects consecutive positions, so
+  "日露の関係" and "日露関係" are the same phrase to it; that is the price of dense positions,
+  and it is the behaviour of Whoosh's own StopFilter.
+- A unit's A sub-units share its position, like synonyms (北方領土 at p with 北方 at p and 領土
+  at p). So a query of either granularity finds the text: the phrase "北方領土 問題" matches
+  (北方領土 p, 問題 p+1) and so does "領土 問題" (領土 p, 問題 p+1); what cannot match
+  positionally is a phrase *inside* one unit ("北方 領土" as two positions), which the main chain
+  never produces at query time because queries are segmented the same way (mode C merges them).
+  The bigram field covers the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from whoosh.analysis import Filter, Token
+
+from mofasearch.analysis import sudachi
+from mofasearch.analysis.morphemes import POS, READING, SUBS, TERM
+from mofasearch.analysis.settings import AnalysisSettings
+
+
+class PartOfSpeechStopFilter(Filter):
+    """Stops tokens whose part of speech starts with a stop tag (level-wise prefix match)."""
+
+    def __init__(self, settings: AnalysisSettings | None = None) -> None:
+        self.settings = settings or AnalysisSettings()
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        s = self.settings
+        table = sudachi.pos_table(s.dictionary_key, s.stop_tags)
+        n = len(table)
+        for t in tokens:
+            pos = t.morph[POS]
+            if 0 <= pos < n and table[pos]:
+                if t.removestops:
+                    continue
+                t.stopped = True
+            yield t
+
+
+class StopWordFilter(Filter):
+    """Stops tokens whose term is in the stop-word list (unlike Whoosh's, no length minimum)."""
+
+    def __init__(self, settings: AnalysisSettings | None = None) -> None:
+        self.settings = settings or AnalysisSettings()
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stops = self.settings.stop_words
+        for t in tokens:
+            if t.text in stops:
+                if t.removestops:
+                    continue
+                t.stopped = True
+            yield t
+
+
+class SubwordFilter(Filter):
+    """Numbers positions over kept units and emits each unit's A sub-units at its position.
+
+    ``index``/``query`` say whether sub-units are emitted in Whoosh's "index" and "query" modes
+    (any other mode counts as index). Stopped units get no sub-units.
+    """
+
+    def __init__(self, index: bool = True, query: bool = True) -> None:
+        self.index = index
+        self.query = query
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        pos = None
+        emit = None
+        for t in tokens:
+            if emit is None:
+                emit = self.query if t.mode == "query" else self.index
+                pos = t.start_pos - 1
+            t.subword = False
+            if t.stopped:
+                if t.positions:
+                    t.pos = max(pos, t.start_pos)  # type: ignore[type-var]
+                yield t
+                continue
+            pos += 1  # type: ignore[operator]
+            if t.positions:
+                t.pos = pos
+            yield t
+            subs = t.morph[SUBS]
+            if emit and subs:
+                yield from _subwords(t, subs)
+
+
+def _subwords(t: Token, subs: tuple) -> Iterator[Token]:  # type: ignore[type-arg]
+    unit = t.morph
+    chars = t.chars
+    shift = t.startchar - unit[4] if chars else 0
+    for sub in subs:
+        if sub[TERM] == unit[TERM]:
+            continue
+        t.text = sub[TERM]
+        t.morph = sub
+        t.subword = True
+        if chars:
+            t.startchar = shift + sub[4]
+            t.endchar = shift + sub[5]
+        yield t
+    t.morph = unit
+
+
+class ReadingFilter(Filter):
+    """Replaces each term by its katakana reading (for kana queries over kanji text)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            reading = t.morph[READING]
+            if reading:
+                t.text = reading
+            yield t
