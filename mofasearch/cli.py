@@ -37,10 +37,23 @@ _MARK_PLAIN = ("【", "】")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
-    _configure_logging(debug)
     _quiet_whoosh_compile_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
+    handler = _LogToStderr(debug)
+    logger = logging.getLogger("mofasearch")
+    logger.addHandler(handler)
+    saved_level = logger.level
+    if debug:
+        logger.setLevel(logging.DEBUG)
+    try:
+        return _run(args, debug)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
@@ -381,16 +394,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _token_columns(tok: dict[str, Any]) -> list[str]:
-    term = tok.get("term", tok.get("terms", ""))
-    if isinstance(term, list | tuple):
-        term = " ".join(str(t) for t in term)
+    """position, surface, indexed terms, reading, part of speech, start-end (tab-separated)."""
+    terms = tok.get("terms", tok.get("term", ""))
+    if isinstance(terms, list | tuple):
+        terms = " ".join(str(t) for t in terms)
     pos = tok.get("part_of_speech", tok.get("pos", ""))
     if isinstance(pos, list | tuple):
         pos = ",".join(str(p) for p in pos if p and p != "*")
+    position = tok.get("position")
+    stopped = tok.get("stopped") or position is None
     return [
-        str(tok.get("position", "")),
+        "-" if position is None else str(position),
         str(tok.get("surface", "")),
-        str(term),
+        "(stop word)" if stopped and not terms else str(terms),
         str(tok.get("reading", "")),
         str(pos),
         f"{tok.get('start', '')}-{tok.get('end', '')}",
@@ -532,12 +548,15 @@ def _quiet_whoosh_compile_warnings() -> None:
         warnings.filterwarnings("ignore", category=category, module=r".*whoosh.*")
 
 
-def _configure_logging(debug: bool) -> None:
-    """Library warnings go to stderr as one line each; everything with MOFASEARCH_DEBUG."""
-    logger = logging.getLogger("mofasearch")
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mofasearch: %(levelname)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+class _LogToStderr(logging.Handler):
+    """Library warnings as one line each on the current stderr (everything when debugging)."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__(logging.DEBUG if debug else logging.WARNING)
+        self.setFormatter(logging.Formatter("mofasearch: %(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)

@@ -1,0 +1,228 @@
+"""Incremental indexing (mofasearch.sources) on real indexes in temporary folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mofasearch import Index, load
+from mofasearch.errors import MofaSearchError
+from mofasearch.progress import SyncProgress
+from mofasearch.sources import MANIFEST_NAME, Manifest, remembered_roots, sync
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def write_passages(path: Path, records: list[tuple[str, str]]) -> None:
+    """A passages JSONL file: one Document per (id, text)."""
+    lines = [
+        json.dumps({"id": i, "title": f"題 {i}", "text": t}, ensure_ascii=False) for i, t in records
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def indexed_ids(index_dir: Path) -> set[str]:
+    with Index.open(index_dir) as ix:
+        return set(ix.doc_ids())
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder with a source folder of two passages files, not yet indexed."""
+    src = tmp_path / "proj" / "src"
+    src.mkdir(parents=True)
+    write_passages(src / "a.jsonl", [("a1", "京都議定書の批准"), ("a2", "北方領土問題の解決")])
+    write_passages(src / "b.jsonl", [("b1", "日露修好150周年の記念行事")])
+    return tmp_path / "proj"
+
+
+def test_first_sync_adds_everything_and_remembers_the_root(project: Path) -> None:
+    report = sync(project / "index", [project / "src"])
+    assert sorted(Path(p).name for p in report.added) == ["a.jsonl", "b.jsonl"]
+    assert (report.documents_added, report.sections_added) == (3, 3)
+    assert report.ok and not report.changed and not report.removed
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    assert remembered_roots(project / "index") == [(project / "src").resolve()]
+    # written atomically: no temporary file left behind
+    assert [p.name for p in (project / "index").iterdir() if "sources" in p.name] == [MANIFEST_NAME]
+
+
+def test_second_sync_without_changes_does_nothing(project: Path) -> None:
+    sync(project / "index", [project / "src"])
+    os.utime(project / "src" / "a.jsonl")  # touched, same content
+    report = sync(project / "index")  # no paths: the remembered sources
+    assert (report.added, report.changed, report.removed) == ([], [], [])
+    assert report.unchanged == 2 and report.documents_added == 0
+    # the new mtime is remembered, so the next run does not even hash the file
+    rec = Manifest.load(project / "index").roots["../src"]["a.jsonl"]
+    assert rec.mtime_ns == (project / "src" / "a.jsonl").stat().st_mtime_ns
+
+
+def test_changed_file_is_reindexed_and_vanished_ids_deleted(project: Path) -> None:
+    sync(project / "index", [project / "src"])
+    write_passages(
+        project / "src" / "a.jsonl",
+        [("a1", "京都議定書の早期批准に向けた協力"), ("a3", "新しい節")],
+    )
+    report = sync(project / "index")
+    assert [Path(p).name for p in report.changed] == ["a.jsonl"]
+    assert report.documents_added == 2 and report.documents_deleted == 1
+    assert indexed_ids(project / "index") == {"a1", "a3", "b1"}
+    with Index.open(project / "index") as ix:
+        assert "早期批准" in ix.get("a1").sections[0].text
+
+
+def test_deleted_file_removes_its_documents(project: Path) -> None:
+    sync(project / "index", [project / "src"])
+    (project / "src" / "a.jsonl").unlink()
+    report = sync(project / "index", [project / "src"])
+    assert [Path(p).name for p in report.removed] == ["a.jsonl"]
+    assert report.documents_deleted == 2
+    assert indexed_ids(project / "index") == {"b1"}
+
+
+def test_id_shared_by_two_files_survives_deleting_one(project: Path) -> None:
+    write_passages(project / "src" / "c.jsonl", [("b1", "同じ識別子の別の文書")])
+    sync(project / "index", [project / "src"])
+    (project / "src" / "c.jsonl").unlink()
+    sync(project / "index")
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+
+
+def test_rejected_file_is_reported_and_retried(project: Path) -> None:
+    bad = project / "src" / "bad.jsonl"
+    bad.write_text('{"id": "x1", "title": \n', encoding="utf-8")
+    report = sync(project / "index", [project / "src"])
+    assert not report.ok
+    assert [Path(p).name for p, _ in report.rejected] == ["bad.jsonl"]
+    assert report.rejected[0][1]  # a reason
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}  # the good files are in
+
+    write_passages(bad, [("x1", "直した文書")])
+    report = sync(project / "index")
+    assert report.ok and [Path(p).name for p in report.added] == ["bad.jsonl"]
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1", "x1"}
+
+
+def test_file_that_breaks_keeps_its_previous_documents_until_fixed(project: Path) -> None:
+    sync(project / "index", [project / "src"])
+    (project / "src" / "b.jsonl").write_text("not json at all\n", encoding="utf-8")
+    report = sync(project / "index")
+    assert [Path(p).name for p, _ in report.rejected] == ["b.jsonl"]
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    again = sync(project / "index")  # still counted as changed, so it is retried every run
+    assert [Path(p).name for p, _ in again.rejected] == ["b.jsonl"]
+
+
+def test_rebuild_starts_over_from_remembered_sources(project: Path) -> None:
+    index_dir = project / "index"
+    index_dir.mkdir()
+    (index_dir / "README.md").write_text("build output\n", encoding="utf-8")
+    sync(index_dir, [project / "src"])
+    report = sync(index_dir, rebuild=True)
+    assert report.rebuilt and len(report.added) == 2 and report.documents_added == 3
+    assert indexed_ids(index_dir) == {"a1", "a2", "b1"}
+    assert (index_dir / "README.md").read_text(encoding="utf-8") == "build output\n"
+
+
+def test_moved_project_keeps_its_sources(project: Path, tmp_path: Path) -> None:
+    sync(project / "index", [project / "src"])
+    moved = tmp_path / "moved"
+    os.rename(project, moved)  # index/ and src/ move together; mtimes are unchanged
+    report = sync(moved / "index")
+    assert report.unchanged == 2 and not (report.added or report.changed or report.removed)
+
+
+def test_forgotten_root_documents_are_removed(project: Path) -> None:
+    other = project / "other"
+    other.mkdir()
+    write_passages(other / "o.jsonl", [("o1", "別の資料")])
+    sync(project / "index", [project / "src"])
+    sync(project / "index", [other])  # a second root; the first is left alone
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1", "o1"}
+    shutil.rmtree(other)
+    report = sync(project / "index")
+    assert report.forgotten_roots == [str(other.resolve())]
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    assert remembered_roots(project / "index") == [(project / "src").resolve()]
+
+
+def test_lost_manifest_is_recovered_by_redoing_the_work(project: Path) -> None:
+    """A crash after the commit but before the manifest is written: the next run redoes it."""
+    sync(project / "index", [project / "src"])
+    (project / "index" / MANIFEST_NAME).unlink()
+    report = sync(project / "index", [project / "src"])
+    assert len(report.added) == 2 and report.documents_deleted == 0
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+
+
+def test_missing_path_is_an_error(project: Path) -> None:
+    with pytest.raises(MofaSearchError, match="no such file or directory") as info:
+        sync(project / "index", [project / "nope"])
+    assert info.value.hint
+
+
+def test_progress_reports_every_file(project: Path) -> None:
+    events: list[SyncProgress] = []
+    sync(project / "index", [project / "src"], progress=events.append)
+    assert [(e.files_done, e.files_total) for e in events] == [(1, 2), (2, 2)]
+    assert (events[-1].documents, events[-1].sections) == (3, 3)
+
+
+def test_shipped_corpus_matches_a_plain_load(tmp_path: Path) -> None:
+    """sync indexes exactly the documents that load() finds in the same folder."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    report = sync(tmp_path / "index", [tmp_path / "corpus"])
+    expected = {doc.id for doc in load(tmp_path / "corpus")}
+    assert report.ok and indexed_ids(tmp_path / "index") == expected
+    assert len(expected) == 2
+
+
+# --------------------------------------------------------------------------- property
+
+_IDS = ["p", "q", "r", "s"]
+_file_contents = st.lists(
+    st.tuples(st.sampled_from(_IDS), st.sampled_from(["外交", "条約の批准", "首脳会談"])),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda r: r[0],
+)
+_steps = st.lists(
+    st.dictionaries(
+        st.sampled_from(["f1.jsonl", "f2.jsonl", "f3.jsonl"]), st.none() | _file_contents
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=_steps)
+def test_index_always_matches_its_folder(tmp_path_factory: pytest.TempPathFactory, steps) -> None:  # type: ignore[no-untyped-def]
+    """After any sequence of creates, edits and deletes, the index holds exactly the ids the folder
+    produces now (ids may repeat across files)."""
+    base = tmp_path_factory.mktemp("prop")
+    src = base / "src"
+    src.mkdir()
+    for step in steps:
+        for name, records in step.items():
+            path = src / name
+            if records is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_passages(path, records)
+                # a new mtime even on a coarse clock, so the change is always seen
+                st_ = path.stat()
+                os.utime(path, ns=(st_.st_atime_ns, st_.st_mtime_ns + 1_000_000_000))
+        report = sync(base / "index", [src])
+        assert report.ok
+        expected = {doc.id for doc in load(src)}
+        assert indexed_ids(base / "index") == expected
