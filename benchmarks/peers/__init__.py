@@ -24,9 +24,15 @@ class Engine:
     uses_terms = False  # needs the shared Sudachi term pre-pass
     max_questions: int | None = None  # slow peers answer only the first N questions of a set
     large = True  # also built on the statutes and the scale series when asked
+    index_of: str | None = None  # answers from another engine's index (no build of its own)
+    latency_only = False  # its rankings are another row's: timed, not evaluated again
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+
+    def index_key(self) -> str:
+        """Engines with equal keys share one build."""
+        return self.index_of or self.name
 
     def missing(self) -> str | None:
         """Why this engine cannot run here (a note for the report), or None."""

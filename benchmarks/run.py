@@ -1,0 +1,294 @@
+"""Run the benchmarks: ``python -m benchmarks.run [--all | --statutes --scale --cold-start] …``.
+
+Writes ``run-<timestamp>.json`` (every figure, versions, git revision, machine, checksums) and
+``run-<timestamp>.md`` into ``--out``, prints the Markdown tables, and draws plots when
+matplotlib is installed. See ``benchmarks/README.md`` for the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import data as D
+from benchmarks import suite
+from benchmarks.meta import machine_facts
+from benchmarks.peers import REGISTRY, Engine, engine
+from benchmarks.report import markdown, plots
+
+log = logging.getLogger("benchmarks")
+SCALE_SIZES = (1_000, 10_000, 100_000)
+SCALE_QUESTIONS = 500
+COLD_QUERY = "日露首脳会談"
+
+
+def parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"option {item!r}: expected key=value")
+        options[key.strip()] = parse_value(value.strip())
+    return options
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", type=Path, default=D.default_data_dir(), help="data folder")
+    p.add_argument("--sets", default="jaquad,jsquad,lawqa", help="question sets ('' for none)")
+    p.add_argument("--engines", default=",".join(REGISTRY), help="engines, comma-separated")
+    p.add_argument("--skip-engines", default="", help="engines to leave out")
+    p.add_argument(
+        "--queries",
+        type=Path,
+        action="append",
+        default=[],
+        help="also evaluate this query file (passages.jsonl(.gz) beside it)",
+    )
+    p.add_argument("--passages-file", type=Path, help="passages for --queries")
+    p.add_argument("--quick", action="store_true", help="200 questions, 2,000 passages per set")
+    p.add_argument("--questions", type=int, help="first N questions of each set")
+    p.add_argument("--passages", type=int, help="N passages per set (relevant ones kept)")
+    p.add_argument(
+        "--latency-questions",
+        type=int,
+        default=1000,
+        help="questions per set in the top-10 latency pass (default 1000)",
+    )
+    p.add_argument("--statutes", action="store_true", help="index the 1,029 statutes")
+    p.add_argument("--statute-files", type=int, help="only the first N statute files")
+    p.add_argument("--scale", action="store_true", help="the 1k/10k/100k section series")
+    p.add_argument("--scale-sizes", default=",".join(map(str, SCALE_SIZES)))
+    p.add_argument("--scale-engines", default="mofasearch,whoosh-sudachi")
+    p.add_argument("--cold-start", action="store_true", help="process start to first result")
+    p.add_argument("--all", action="store_true", help="--statutes --scale --cold-start")
+    p.add_argument(
+        "--mofa-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="passed to mofasearch: create.X, writer.X, search.X (bare = search)",
+    )
+    p.add_argument(
+        "--mofa-variant",
+        action="append",
+        default=[],
+        metavar="LABEL:K=V,K=V",
+        help="an extra mofasearch row with these options (ablations)",
+    )
+    p.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    p.add_argument("--keep-indexes", action="store_true", help="keep the work folder")
+    p.add_argument("--no-plots", action="store_true")
+    args = p.parse_args(argv)
+    if args.all:
+        args.statutes = args.scale = args.cold_start = True
+    if args.quick:
+        args.questions = args.questions or 200
+        args.passages = args.passages or 2000
+        args.latency_questions = min(args.latency_questions, args.questions)
+    return args
+
+
+def make_engines(args: argparse.Namespace) -> tuple[list[Engine], dict[str, Any]]:
+    """The engines that can run here, and a note for each one that cannot."""
+    skip = {n for n in args.skip_engines.split(",") if n}
+    names = [n for n in args.engines.split(",") if n and n not in skip]
+    common = parse_options(args.mofa_option)
+    wanted: list[tuple[str, dict[str, Any]]] = []
+    for name in names:
+        wanted.append((name, common if name.startswith("mofasearch") else {}))
+        if name == "mofasearch":
+            for variant in args.mofa_variant:
+                label, _, opts = variant.partition(":")
+                wanted.append(
+                    (
+                        f"mofasearch@{label}",
+                        {**common, **parse_options([o for o in opts.split(",") if o])},
+                    )
+                )
+    engines, notes = [], {}
+    for name, options in wanted:
+        eng = engine(name, options)
+        why = eng.missing()
+        notes[name] = {
+            "description": eng.description,
+            "options": options,
+            "skipped": why,
+            "max_questions": eng.max_questions,
+        }
+        if why:
+            log.warning("skipping %s: %s", name, why)
+        else:
+            engines.append(eng)
+    return engines, notes
+
+
+def question_sets(args: argparse.Namespace) -> list[D.QuerySet]:
+    sets = [
+        D.load_set(args.data, name, questions=args.questions, passages=args.passages)
+        for name in args.sets.split(",")
+        if name
+    ]
+    for path in args.queries:
+        sets.append(D.cut(D.load_custom(path, args.passages_file), args.questions, args.passages))
+    return sets
+
+
+def run_sets(
+    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+) -> dict[str, suite.Built]:
+    built_sets = {}
+    for qset in question_sets(args):
+        corpus, built = suite.index_corpus(qset.name, qset.passages, engines, work)
+        corpus.update(checksums=qset.checksums, notes=qset.notes)
+        results["corpora"][qset.name] = corpus
+        log.info("%s: %d questions, interleaved", qset.name, len(qset.questions))
+        answered = suite.answer_questions(engines, built, qset.questions, args.latency_questions)
+        rankings = answered.pop("rankings")
+        entry = {
+            "questions": len(qset.questions),
+            "notes": qset.notes,
+            **answered,
+            "quality": suite.quality(rankings, qset.questions, engines),
+        }
+        results["sets"][qset.name] = entry
+        if qset.name == "lawqa":
+            specific = [q for q in qset.questions if not q.generic]
+            results["sets"]["lawqa-specific"] = {
+                "questions": len(specific),
+                "notes": ["the 66 non-generic questions"],
+                "quality": suite.quality(rankings, specific, engines),
+            }
+        built_sets[qset.name] = built
+    return built_sets
+
+
+def run_statutes(
+    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+) -> None:
+    passages, checksums = D.load_statutes(args.data, args.statute_files)
+    large = [e for e in engines if e.large and not e.latency_only]
+    corpus, _ = suite.index_corpus("statutes", passages, large, work)
+    corpus.update(
+        checksums=checksums,
+        notes=[f"{args.statute_files or D.STATUTE_FILES} statute files split at articles (条)"],
+    )
+    results["corpora"]["statutes"] = corpus
+
+
+def run_scale(
+    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+) -> None:
+    statutes, _ = D.load_statutes(args.data, args.statute_files)
+    pool = D.scale_pool(args.data, statutes)
+    questions = [q.text for q in D.load_set(args.data, "jaquad").questions[:SCALE_QUESTIONS]]
+    wanted = set(args.scale_engines.split(","))
+    chosen = [e for e in engines if e.name in wanted]
+    for size in [int(s) for s in args.scale_sizes.split(",")]:
+        passages = pool[:size]
+        name = f"scale-{len(passages)}"
+        corpus, built = suite.index_corpus(name, passages, chosen, work)
+        corpus["notes"] = [f"asked {size:,}; the pool holds {len(pool):,} real sections"]
+        corpus["queries"] = {
+            e.name: suite.time_in_child(e, built.paths[e.index_key()], questions) for e in chosen
+        }
+        results["corpora"][name] = corpus
+        results["scale"].append(name)
+        if size >= len(pool):
+            break
+
+
+def run_cold_start(
+    args: argparse.Namespace,
+    engines: list[Engine],
+    built_sets: dict[str, suite.Built],
+    work: Path,
+    results: dict[str, Any],
+) -> None:
+    out: dict[str, Any] = {}
+    corpus = D.ROOT / "corpus"
+    if any(e.name == "mofasearch" for e in engines):
+        try:
+            out["mofasearch CLI, shipped corpus"] = suite.cli_cold_start(
+                work / "shipped-index", COLD_QUERY, source=corpus
+            )
+        except (OSError, RuntimeError, ValueError) as exc:
+            out["mofasearch CLI, shipped corpus"] = {"error": str(exc)}
+    name = next(iter(built_sets), None)
+    if name is not None:
+        built = built_sets[name]
+        query = D.load_set(args.data, name).questions[0].text if name in D.SETS else COLD_QUERY
+        for eng in engines:
+            if not eng.latency_only:
+                out[f"{eng.name}, {name}"] = suite.cold_start(
+                    eng, built.paths[eng.index_key()], query
+                )
+        if "mofasearch" in built.paths:
+            out[f"mofasearch CLI, {name}"] = suite.cli_cold_start(built.paths["mofasearch"], query)
+    results["cold_start"] = out
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    args = arguments(argv)
+    started = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = args.out / f"work-{stamp}"
+    engines, notes = make_engines(args)
+    command = "python -m benchmarks.run " + shlex.join(sys.argv[1:] if argv is None else argv)
+    results: dict[str, Any] = {
+        "command": command,
+        "meta": machine_facts(),
+        "engines": notes,
+        "corpora": {},
+        "sets": {},
+        "scale": [],
+    }
+    results["protocol"] = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "queries"
+    }
+    results["protocol"]["queries"] = [str(q) for q in args.queries]
+    try:
+        built_sets = run_sets(args, engines, work, results)
+        if args.statutes:
+            run_statutes(args, engines, work, results)
+        if args.scale:
+            run_scale(args, engines, work, results)
+        if args.cold_start:
+            run_cold_start(args, engines, built_sets, work, results)
+    finally:
+        if not args.keep_indexes:
+            shutil.rmtree(work, ignore_errors=True)
+    results["wall_seconds"] = time.time() - started
+    results["meta"]["load_average_end"] = machine_facts()["load_average"]
+    target = args.out / f"run-{stamp}.json"
+    target.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    text = markdown(results)
+    target.with_suffix(".md").write_text(text)
+    if not args.no_plots:
+        results["plots"] = plots(results, args.out, stamp)
+    sys.stdout.write(text + f"\nJSON: {target}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
