@@ -1,0 +1,336 @@
+"""Snippets: the best sentences of a section, with the matched words marked.
+
+A :class:`Snippet` is plain data (text and highlighted ranges); :meth:`Snippet.html` is one
+rendering of it. Matches are found by re-running the field's analyzer over the text with
+``chars=True, removestops=False`` and keeping the tokens whose indexed term the query produced,
+so a highlight sits exactly on the surface text even when the match came through normalization
+(``２００５`` for ``2005``, a reading, an A-unit sub-word).
+
+Fragments are whole sentences (cut at 。！？ and line breaks) chosen for the number of distinct
+matched terms; a sentence longer than the budget is cut around its first match. Texts are not
+analyzed whole: sentences are first screened by a substring test on the NFKC-folded terms, the
+few most promising ones are analyzed, then the sentences shown for context; so the cost is
+bounded whatever the section's length.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+#: characters analyzed from the beginning when no sentence contains a term verbatim
+ANALYZE_FALLBACK: Final = 1000
+#: at most this many candidate sentences of a long text are analyzed
+MAX_CANDIDATES: Final = 8
+#: occurrences of one term looked at when screening a long text
+MAX_TERM_HITS: Final = 200
+#: sentences longer than this are split (text without punctuation must not become one fragment)
+MAX_SENTENCE: Final = 400
+
+_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[」』）)\"”’]*)?|\n+")
+_SOFT_BREAK = re.compile(r"[、，,\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """Text to show and the ``(start, end)`` ranges in it to highlight (sorted, disjoint)."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def html(self) -> str:
+        """The text HTML-escaped, each span wrapped in ``<mark>…</mark>``."""
+        out, last = [], 0
+        for start, end in self.spans:
+            out.append(html.escape(self.text[last:start]))
+            out.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
+            last = end
+        out.append(html.escape(self.text[last:]))
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    end: int
+    term: str
+    primary: bool
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence, trimmed of whitespace; long ones split near a comma."""
+    found: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        if start == end:
+            continue
+        piece = match.group()
+        start += len(piece) - len(piece.lstrip())
+        end -= len(piece) - len(piece.rstrip())
+        if end - start > MAX_SENTENCE:
+            _split_long(text, start, end, found)
+        elif end > start:
+            found.append((start, end))
+    return found
+
+
+def _split_long(text: str, start: int, end: int, found: list[tuple[int, int]]) -> None:
+    while start < end:
+        cut = min(end, start + MAX_SENTENCE)
+        if cut < end:
+            soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + MAX_SENTENCE // 2, cut)]
+            cut = soft[-1] if soft else cut
+        piece = text[start:cut]
+        left = start + len(piece) - len(piece.lstrip())
+        right = cut - (len(piece) - len(piece.rstrip()))
+        if right > left:
+            found.append((left, right))
+        start = cut
+
+
+def _analyzed(
+    text: str, start: int, end: int, analyzer: Any, terms: Collection[str], primary: bool
+) -> Iterable[_Match]:
+    tokens = analyzer(text[start:end], chars=True, positions=False, removestops=False, mode="index")
+    for token in tokens:
+        if token.text in terms and token.endchar > token.startchar:
+            yield _Match(start + token.startchar, start + token.endchar, token.text, primary)
+
+
+def _regions(
+    text: str, units: list[tuple[int, int]], terms: Iterable[str]
+) -> list[tuple[int, int]]:
+    """The sentences of a long text worth analyzing: those containing the most terms verbatim.
+
+    The test runs on the NFKC-folded text when folding keeps its length (true of nearly all
+    Japanese text, full-width digits and letters included), else on the text as it is.
+    """
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):
+        folded = text
+    starts = [start for start, _ in units]
+    hits: dict[int, set[str]] = {}
+    for term in {unicodedata.normalize("NFKC", t).lower() for t in terms if t}:
+        at, seen = folded.find(term), 0
+        while at >= 0 and seen < MAX_TERM_HITS:
+            hits.setdefault(_bisect_right(starts, at) - 1, set()).add(term)
+            at, seen = folded.find(term, at + len(term)), seen + 1
+    ranked = sorted((-len(found), index) for index, found in hits.items() if index >= 0)
+    chosen, used = [], 0
+    for _, index in ranked[:MAX_CANDIDATES]:
+        start, end = units[index]
+        chosen.append(units[index])
+        used += end - start
+    if not chosen:  # a match may come only through a reading: look at the beginning
+        for start, end in units:
+            if used + end - start > ANALYZE_FALLBACK:
+                break
+            chosen.append((start, end))
+            used += end - start
+    return sorted(chosen)
+
+
+def _chains(
+    terms: Collection[str], analyzer: Any, also: Sequence[tuple[Any, Collection[str]]]
+) -> list[tuple[Any, Collection[str], bool]]:
+    chains = [(analyzer, terms, True)] + [(a, t, False) for a, t in also]
+    return [(a, t, p) for a, t, p in chains if t]
+
+
+def find_matches(
+    text: str,
+    regions: Iterable[tuple[int, int]],
+    chains: list[tuple[Any, Collection[str], bool]],
+) -> list[_Match]:
+    """Every token in ``regions`` of ``text`` whose term is wanted by its chain."""
+    found = []
+    for start, end in regions:
+        for chain, wanted, primary in chains:
+            found.extend(_analyzed(text, start, end, chain, wanted, primary))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Fragment:
+    first: int  # index of the first sentence
+    last: int  # index of the last sentence
+    start: int
+    end: int
+    cut_left: bool
+    cut_right: bool
+
+
+def _pick(units: list[tuple[int, int]], by_unit: dict[int, list[_Match]], count: int) -> list[int]:
+    """Greedy choice of sentences, each adding the most distinct terms not yet shown."""
+    shown: set[tuple[str, bool]] = set()
+    picks: list[int] = []
+    for _ in range(count):
+        best, best_gain = -1, (0, 0, 0)
+        for index, found in by_unit.items():
+            if index in picks:
+                continue
+            new = {(m.term, m.primary) for m in found} - shown
+            gain = (sum(p for _, p in new), len(new), -index)
+            if gain[:2] > (0, 0) and (best < 0 or gain > best_gain):
+                best, best_gain = index, gain
+        if best < 0:
+            break
+        picks.append(best)
+        shown |= {(m.term, m.primary) for m in by_unit[best]}
+    return sorted(picks)
+
+
+def _window(unit: tuple[int, int], found: list[_Match], budget: int) -> tuple[int, int]:
+    """The part of an over-long sentence to show: from a little before its first match."""
+    start, end = unit
+    first = found[0].start if found else start
+    left = max(start, first - budget // 5)
+    right = min(end, left + budget)
+    left = max(start, right - budget)
+    for m in found:  # never cut through a match
+        if m.start < left < m.end:
+            left = m.start
+        if m.start < right < m.end:
+            right = m.end
+    return left, right
+
+
+def _fragments(
+    units: list[tuple[int, int]], matches: list[_Match], size: int, max_fragments: int
+) -> list[_Fragment]:
+    by_unit: dict[int, list[_Match]] = {}
+    starts = [s for s, _ in units]
+    for m in sorted(matches, key=lambda m: (m.start, m.end)):
+        index = max(0, _bisect_right(starts, m.start) - 1)
+        by_unit.setdefault(index, []).append(m)
+    picks = _pick(units, by_unit, max(1, max_fragments)) or [0]
+    budget = max(1, size // len(picks))
+    out: list[_Fragment] = []
+    for n, index in enumerate(picks):
+        start, end = units[index]
+        if end - start > budget:
+            left, right = _window(units[index], by_unit.get(index, []), budget)
+            out.append(_Fragment(index, index, left, right, left > start, right < end))
+            continue
+        last = index
+        stop = picks[n + 1] if n + 1 < len(picks) else len(units)
+        while last + 1 < stop and units[last + 1][1] - start <= budget:
+            last += 1
+        end = units[last][1]
+        if out and out[-1].last + 1 == index and not out[-1].cut_right:
+            prev = out.pop()
+            out.append(_Fragment(prev.first, last, prev.start, end, prev.cut_left, False))
+        else:
+            out.append(_Fragment(index, last, start, end, False, False))
+    return out
+
+
+def _bisect_right(values: list[int], x: int) -> int:
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < values[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+_NO_SPACE_AFTER: Final = frozenset("。、！？」』，．")
+
+
+def _collapse(text: str, start: int, end: int) -> tuple[str, list[int]]:
+    """``text[start:end]`` with whitespace runs made one space (none after Japanese punctuation),
+    and for each offset ``start..end`` its offset in the result."""
+    out: list[str] = []
+    where: list[int] = []
+    length = 0
+    in_space = False
+    for i in range(start, end):
+        where.append(length)
+        c = text[i]
+        if c.isspace():
+            if not in_space and out and out[-1][-1] not in _NO_SPACE_AFTER:
+                out.append(" ")
+                length += 1
+            in_space = True
+            continue
+        in_space = False
+        out.append(c)
+        length += 1
+    where.append(length)
+    return "".join(out), where
+
+
+def _merged_spans(matches: Iterable[_Match]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted((m.start, m.end) for m in matches):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _assemble(
+    text: str, fragments: list[_Fragment], matches: list[_Match], separator: str
+) -> Snippet:
+    spans = _merged_spans(matches)
+    parts: list[str] = []
+    marks: list[tuple[int, int]] = []
+    length = 0
+    for n, fragment in enumerate(fragments):
+        if n > 0 or fragment.cut_left:
+            parts.append(separator)
+            length += len(separator)
+        piece, where = _collapse(text, fragment.start, fragment.end)
+        for start, end in spans:
+            a, b = max(start, fragment.start), min(end, fragment.end)
+            if a < b:
+                a, b = where[a - fragment.start], where[b - fragment.start]
+                if a < b:
+                    marks.append((length + a, length + b))
+        parts.append(piece)
+        length += len(piece)
+    if fragments and fragments[-1].cut_right:
+        parts.append(separator)
+    return Snippet("".join(parts), tuple(marks))
+
+
+def make_snippet(
+    text: str,
+    terms: Collection[str],
+    analyzer: Any,
+    *,
+    size: int = 120,
+    max_fragments: int = 2,
+    separator: str = "…",
+    also: Sequence[tuple[Any, Collection[str]]] = (),
+) -> Snippet:
+    """The best ``max_fragments`` sentences of ``text`` (about ``size`` characters in all).
+
+    ``terms`` are indexed terms the query produced for the field ``analyzer`` belongs to;
+    ``also`` adds more ``(analyzer, terms)`` pairs (e.g. the bigram field's) whose matches are
+    highlighted too but count less when choosing sentences.
+    """
+    units = sentences(text)
+    chains = _chains(terms, analyzer, also)
+    if not units:
+        return Snippet("")
+    analyzed = (
+        _regions(text, units, (t for _, wanted, _ in chains for t in wanted)) if chains else []
+    )
+    matches = find_matches(text, analyzed, chains)
+    fragments = _fragments(units, matches, max(1, size), max_fragments)
+    # sentences added for context were not analyzed yet: their matches are highlighted too
+    done = set(analyzed)
+    extra = [u for f in fragments for u in units[f.first : f.last + 1] if u not in done]
+    matches.extend(find_matches(text, extra, chains))
+    return _assemble(text, fragments, matches, separator)
