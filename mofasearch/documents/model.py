@@ -78,8 +78,13 @@ class Document:
 
     def __getstate__(self) -> dict[str, object]:
         return {
-            "id": self.id, "title": self.title, "sections": self.sections, "date": self.date,
-            "url": self.url, "category": self.category, "meta": dict(self.meta),
+            "id": self.id,
+            "title": self.title,
+            "sections": self.sections,
+            "date": self.date,
+            "url": self.url,
+            "category": self.category,
+            "meta": dict(self.meta),
         }
 
     def __setstate__(self, state: dict[str, object]) -> None:

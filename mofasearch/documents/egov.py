@@ -1,0 +1,278 @@
+"""e-Gov statute pages (the legacy 法令データ提供システム HTML, Shift_JIS).
+
+Granularity: one section per article (条), its paragraphs (項) and items (号) kept inside its text.
+The article is the unit people cite and ask about (借地借家法第三条), and it is the right size for
+BM25: a 項 or 号 is often a dozen characters (「前項の規定は、…について準用する。」) whose words only
+mean something next to the rest of the article, and chapter-sized sections would let one long
+chapter outrank the article that answers. Snippets still land on the right 項 because the text
+keeps them as lines.
+
+Numbers: ``第三条`` → ``"3"``, ``第三条の二`` → ``"3の2"`` (the inserted article is not a child of
+article 3, so it is not written ``3.2``), ``第二条及び第三条`` → ``"2及び3"``. The original
+supplementary provisions give ``"附則1"``…, those of each amending law carry its number
+(``"附則(平成11年法律第153号)1"``), because every 附則 restarts at 第一条. A 附則 without
+articles is ``"附則"`` / ``"附則(…)"``; a preamble or enacting formula is ``"前文"``; main text
+outside any article ``"本則"``; appended tables and forms ``"別表1"``, ``"様式2"`` (a form whose
+image is not in the page keeps its title as text, so it can still be found by name).
+
+Path: the 編/章/節/款/目 headings (``"第二章 借地"``), or the 附則 heading, then the article's
+caption (見出し) without its brackets, which is also the section heading. The article text starts
+with its label (``第三条　借地権の存続期間は、…``) so a query for the label finds the article
+itself and not only the articles that refer to it. The table of contents is dropped.
+
+``meta``: ``law_number`` (``平成三年法律第九十号``), ``last_amended`` (the 最終改正 line) and
+``format``. The promulgation date is the Document's ``date``; the category comes from
+``manifest.jsonl`` when it sits beside the files or one folder up (keyed by ``file``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mofasearch.documents.dates import ERA_START, parse_date, to_int
+from mofasearch.documents.htmltext import Block, html_blocks
+from mofasearch.documents.model import Document, Section
+
+log = logging.getLogger("mofasearch.documents")
+
+MANIFEST_NAME = "manifest.jsonl"
+_N = "[〇一二三四五六七八九十百千0-9０-９]+"
+_ERAS = "|".join(ERA_START)
+_SPACE = " \t\u3000\xa0"
+_MARK = re.compile(r"<div\s+class=\"?(?:item|arttitle|number)\b|<a\s+name=\"[0-9]{40,}\"", re.I)
+_ARTICLE = re.compile(rf"第{_N}条(?:[のノ]{_N})*(?:(?:及び|乃至|から|・)第{_N}条(?:[のノ]{_N})*)*")
+_PARAGRAPH = re.compile(r"[○◯]?[0-9０-９]+")
+_DIVISION = re.compile(rf"第{_N}(編|章|節|款|目)(?:[のノ]{_N})*(?:[ \t\u3000]+.*)?", re.S)
+_SUPPLEMENT = re.compile(r"附[ \t\u3000]*則(?![^ \t\u3000（(抄])")
+_APPENDIX = re.compile(r"(?:附則)?(?:別表|別記|別紙|様式|附録|付録|付表|別図)")
+_LAW_REF = re.compile(rf"({_ERAS})({_N}|元)年(?:{_N}月{_N}日)?(\D*?)第({_N})号")
+_LABEL_NUMBER = re.compile(rf"第({_N})(?:条|号)?|[のノ]({_N})")
+_LEVELS = {"編": 0, "章": 1, "節": 2, "款": 3, "目": 4}
+
+
+def is_statute(text: str) -> bool:
+    """True when the HTML carries e-Gov's statute markup (article divs or its long anchors)."""
+    return _MARK.search(text) is not None
+
+
+@dataclass(slots=True)
+class _Open:
+    number: str
+    heading: str
+    path: tuple[str, ...]
+    lines: list[str] = field(default_factory=list)
+    fill_with_heading: bool = False
+
+
+def parse_statute(text: str, *, doc_id: str, path: str | Path | None = None) -> Document:
+    """One statute page (decoded HTML) as a Document of article sections."""
+    page = html_blocks(text)
+    builder = _Builder()
+    for block in page.blocks:
+        builder.feed(block)
+    title = builder.title or page.title
+    law_line = builder.law_line
+    meta = {"format": "egov-statute"}
+    if law_line:
+        meta["law_number"] = _law_number(law_line)
+    if builder.last_amended:
+        meta["last_amended"] = builder.last_amended
+    return Document(
+        id=doc_id,
+        title=title,
+        sections=builder.sections(),
+        date=parse_date(law_line) if law_line else None,
+        category=manifest_category(Path(path)) if path is not None else None,
+        meta=meta,
+    )
+
+
+def _law_number(law_line: str) -> str:
+    """``平成三年十月四日法律第九十号`` → ``平成三年法律第九十号`` (how laws are cited)."""
+    match = _LAW_REF.search(law_line)
+    if match is None:
+        return law_line
+    era, year, kind, number = match.groups()
+    return f"{era}{year}年{kind}第{number}号"
+
+
+def _compact_law_number(heading: str) -> str:
+    """``附則（平成一一年一二月一五日法律第一五三号）抄`` → ``平成11年法律第153号``."""
+    match = _LAW_REF.search(heading)
+    if match is None:
+        return ""
+    era, year, kind, number = match.groups()
+    return f"{era}{to_int(year)}年{kind}第{to_int(number)}号"
+
+
+def _label_number(label: str) -> str:
+    """``第三条の二`` → ``3の2``; ``別表第一`` → ``別表1``; ``様式第二号`` → ``様式2``."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return str(to_int(match.group(1)))
+        return "の" + str(to_int(match.group(2)))
+
+    return _LABEL_NUMBER.sub(replace, label).replace(" ", "").replace("\u3000", "")
+
+
+def _normalize_heading(text: str) -> str:
+    return re.sub(r"[ \t\u3000\xa0]+", " ", text).strip()
+
+
+class _Builder:
+    """Walks the blocks in order, keeping the division headings and the open article."""
+
+    def __init__(self) -> None:
+        self.title = ""
+        self.law_line = ""
+        self.last_amended = ""
+        self.in_header = True
+        self.levels = [""] * len(_LEVELS)
+        self.supplement: tuple[str, str] | None = None  # (number prefix, heading)
+        self.supplement_count = 0
+        self.caption = ""
+        self.segment = "1"
+        self.opened: list[_Open] = []
+        self.current: _Open | None = None
+
+    def feed(self, block: Block) -> None:
+        text = block.text.strip(_SPACE)
+        if block.anchor[:1].isdigit() and len(block.anchor) > 20:
+            self.segment = block.anchor[0]
+        if self.in_header and self._header(block, text):
+            return
+        self.in_header = False
+        if block.toc or text == "目次":
+            return
+        if text.startswith(("最終改正：", "最終改正:")):
+            self.last_amended = text.split("：", 1)[-1].split(":", 1)[-1].strip(_SPACE)
+        elif block.css == "arttitle":
+            self.caption = text
+        elif block.css == "item" and _ARTICLE.fullmatch(block.bold):
+            self._article(block.bold, text)
+        elif block.css == "item" and _PARAGRAPH.fullmatch(block.bold):
+            self._append(text.lstrip("○◯"))
+        elif block.css != "item" and block.bold and _DIVISION.fullmatch(text):
+            self._division(text)
+        elif block.css != "item" and block.bold and _SUPPLEMENT.match(text):
+            self._supplement(text)
+        elif self._is_appendix(block, text):
+            self._appendix(text)
+        else:
+            self._append(text)
+
+    def _header(self, block: Block, text: str) -> bool:
+        if not self.title and block.bold:
+            self.title = _normalize_heading(text)
+            return True
+        if self.title and not self.law_line and text.startswith(("（", "(")):
+            self.law_line = text.strip("（）()")
+            return True
+        return False
+
+    def _article(self, label: str, text: str) -> None:
+        number = _label_number(label)
+        caption = self.caption.strip(_SPACE).strip("（）()")
+        self.caption = ""
+        if self.supplement is not None:
+            prefix, heading = self.supplement
+            number, parents = prefix + number, (heading,)
+        else:
+            parents = tuple(level for level in self.levels if level)
+        path = (*parents, caption) if caption else parents
+        self._open(_Open(number, caption, path, [text]))
+
+    def _division(self, text: str) -> None:
+        match = _DIVISION.fullmatch(text)
+        assert match is not None
+        depth = _LEVELS[match.group(1)]
+        self.levels[depth:] = [_normalize_heading(text)] + [""] * (len(_LEVELS) - depth - 1)
+        self.current = None
+        self.caption = ""
+
+    def _supplement(self, text: str) -> None:
+        heading = re.sub(r"[ \t\u3000\xa0]+", "", text)
+        law = _compact_law_number(heading)
+        self.supplement_count += 1
+        prefix = f"附則({law})" if law else "附則"
+        self.supplement = (prefix, heading)
+        self.current = None
+        self.caption = ""
+
+    def _is_appendix(self, block: Block, text: str) -> bool:
+        if block.css in ("item", "number") or len(text) > 80 or "。" in text:
+            return False
+        return _APPENDIX.match(text) is not None and (
+            bool(block.bold) or block.anchor[:1] in tuple("2345678") or self.segment != "1"
+        )
+
+    def _appendix(self, text: str) -> None:
+        heading = _normalize_heading(text)
+        label = re.split(r"[ \t\u3000（(]", heading, maxsplit=1)[0]
+        self._open(_Open(_label_number(label), heading, (heading,), fill_with_heading=True))
+
+    def _append(self, line: str) -> None:
+        if not line:
+            return
+        if self.current is None:
+            if self.supplement is not None:
+                self._open(_Open(self.supplement[0], "", (self.supplement[1],)))
+            else:
+                number = "前文" if self.segment == "9" else "本則"
+                self._open(_Open(number, "", tuple(level for level in self.levels if level)))
+        assert self.current is not None
+        self.current.lines.append(line)
+
+    def _open(self, section: _Open) -> None:
+        self.opened.append(section)
+        self.current = section
+
+    def sections(self) -> list[Section]:
+        result = []
+        for o in self.opened:
+            text = "\n".join(o.lines).strip()
+            if not text and o.fill_with_heading:
+                text = o.heading
+            if text:
+                result.append(Section(text=text, heading=o.heading, number=o.number, path=o.path))
+        return result
+
+
+def manifest_category(path: Path) -> str | None:
+    """The ``category`` of ``path`` in a manifest.jsonl beside it or one folder up, if any."""
+    for folder, key in (
+        (path.parent, path.name),
+        (path.parent.parent, f"{path.parent.name}/{path.name}"),
+    ):
+        manifest = folder / MANIFEST_NAME
+        try:
+            stat = manifest.stat()
+        except OSError:
+            continue
+        categories = _read_manifest(str(manifest), stat.st_mtime_ns, stat.st_size)
+        if key in categories:
+            return categories[key]
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _read_manifest(manifest: str, mtime_ns: int, size: int) -> dict[str, str]:
+    """file → category; cached per manifest version (path, mtime, size)."""
+    categories: dict[str, str] = {}
+    try:
+        with open(manifest, encoding="utf-8") as stream:
+            for line in stream:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if isinstance(record, dict) and isinstance(record.get("category"), str):
+                    categories[str(record.get("file"))] = record["category"]
+    except (OSError, ValueError, RecursionError) as error:
+        log.warning("ignoring unreadable manifest %s: %s", manifest, error)
+    return categories

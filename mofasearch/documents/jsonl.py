@@ -1,0 +1,149 @@
+"""JSON Lines of pre-split text: passages (one section each) and documents (a list of sections).
+
+``{"id", "title", "text"}`` is one Document of one section whose id is the line's ``id``;
+``{"id", "title", "sections": [{"id", "text", "heading"?, "number"?, "path"?}]}`` is one Document
+with those sections. Optional ``date`` (ISO or Japanese), ``url``, ``category`` and ``meta`` are
+honoured; other scalar fields (``doc_id``, ``section`` in the retrieval sets) go to ``meta`` as
+strings so nothing the producer wrote is silently dropped.
+
+JSON Lines is UTF-8 by definition (RFC 8259), so every line is decoded strictly and an error
+names the line and its byte offset. A record with neither ``text`` nor ``sections`` (a queries
+file, say) means the file is not a document file: an error naming it, not an empty result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from mofasearch.documents.dates import parse_date
+from mofasearch.documents.model import Document, Section
+from mofasearch.errors import DocumentParseError
+
+log = logging.getLogger("mofasearch.documents")
+
+_KNOWN = frozenset({"id", "title", "text", "sections", "date", "url", "category", "meta"})
+_SCALARS = (str, int, float, bool)
+
+PathLike = str | os.PathLike[str] | None
+
+
+def looks_like_jsonl(text: str) -> bool:
+    """True when the first non-blank line is a JSON object."""
+    for line in text.split("\n", 50)[:50]:
+        if line.strip():
+            try:
+                return isinstance(json.loads(line), dict)
+            except (ValueError, RecursionError):
+                return False
+    return False
+
+
+def parse_jsonl(data: bytes, path: PathLike = None) -> list[Document]:
+    """Every record of a JSONL file as a Document; DocumentParseError names line and offset."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    documents: list[Document] = []
+    offset = 0
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        start, offset = offset, offset + len(raw) + 1
+        if raw.strip():
+            record = _record(raw, path, lineno, start)
+            documents.append(_document(record, path, lineno, start))
+    if not documents:
+        raise DocumentParseError("the JSONL file holds no records", path)
+    return documents
+
+
+def _record(raw: bytes, path: PathLike, lineno: int, start: int) -> dict[str, Any]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DocumentParseError(
+            f"line {lineno} is not UTF-8 (JSON Lines must be UTF-8)", path, start + error.start
+        ) from None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        at = start + len(line[: error.pos].encode("utf-8"))
+        raise DocumentParseError(f"line {lineno}: invalid JSON ({error.msg})", path, at) from None
+    except RecursionError:
+        raise DocumentParseError(f"line {lineno}: JSON nested too deeply", path, start) from None
+    if not isinstance(record, dict):
+        raise DocumentParseError(f"line {lineno}: not a JSON object", path, start)
+    return record
+
+
+def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -> Document:
+    def fail(message: str) -> DocumentParseError:
+        return DocumentParseError(f"line {lineno}: {message}", path, start)
+
+    if "text" in record:
+        if not isinstance(record["text"], str):
+            raise fail('"text" must be a string')
+        sections = [Section(text=record["text"])]
+    elif "sections" in record:
+        if not isinstance(record["sections"], list):
+            raise fail('"sections" must be a list')
+        sections = [_section(item, fail) for item in record["sections"]]
+    else:
+        raise fail('a record needs "text" or "sections": this is not a document file')
+    doc_id = record.get("id")
+    if not isinstance(doc_id, str | int) or isinstance(doc_id, bool) or doc_id == "":
+        raise fail('every record needs an "id" (a string)')
+    meta = {
+        key: _string(value)
+        for key, value in record.items()
+        if key not in _KNOWN and isinstance(value, _SCALARS)
+    }
+    if isinstance(record.get("meta"), Mapping):
+        meta.update({str(k): _string(v) for k, v in record["meta"].items()})
+    return Document(
+        id=str(doc_id),
+        title=_optional(record.get("title")) or "",
+        sections=sections,
+        date=_date(record.get("date")),
+        url=_optional(record.get("url")),
+        category=_optional(record.get("category")),
+        meta=meta,
+    )
+
+
+def _section(item: Any, fail: Any) -> Section:
+    if isinstance(item, str):
+        return Section(text=item)
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise fail('each section needs a "text" string')
+    path = item.get("path") or ()
+    if not isinstance(path, list | tuple) or not all(isinstance(p, str) for p in path):
+        raise fail('a section "path" must be a list of strings')
+    return Section(
+        text=item["text"],
+        heading=_optional(item.get("heading")) or "",
+        number=_optional(item.get("number")) or "",
+        path=tuple(path),
+        id=_optional(item.get("id")) or "",
+    )
+
+
+def _string(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, bool) else str(value)
+
+
+def _optional(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return _string(value)
+
+
+def _date(value: Any) -> datetime.date | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return parse_date(value)

@@ -1,0 +1,119 @@
+"""Markdown: ATX headings ``#``..``######`` cut sections and build their paths.
+
+A leading ``# Title`` (the first heading, level 1, with only front matter or blank lines before
+it) is the document's title rather than a section, as a MOFA page's title is; text before the
+first heading is the lead section. Each heading opens a section whose path is the chain of
+enclosing headings (a level-3 heading under a level-1 and a level-2 one has a path of three).
+Lines inside fenced code blocks are never headings. Simple front matter (``---`` then
+``key: value`` lines) may give ``title``, ``date``, ``url`` and ``category``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from mofasearch.documents.dates import parse_date
+from mofasearch.documents.model import Document, Section
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FRONT_KEY = re.compile(r"([A-Za-z_]+)[ \t]*:[ \t]*(.*)")
+
+
+@dataclass(slots=True)
+class _Open:
+    heading: str
+    path: tuple[str, ...]
+    lines: list[str] = field(default_factory=list)
+
+
+def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Document:
+    """One Document from Markdown text (see the module docstring for the rules)."""
+    lines = text.split("\n")
+    front, lines = _front_matter(lines)
+    title = front.get("title", "")
+    opened: list[_Open] = []
+    stack: list[tuple[int, str]] = []
+    fence = ""
+    for line in lines:
+        if fence:
+            if line.strip().startswith(fence):
+                fence = ""
+            _append(opened, line)
+            continue
+        if fence_match := _FENCE.match(line):
+            fence = fence_match.group(1)[0] * 3
+            _append(opened, line)
+            continue
+        heading = _heading(line)
+        if heading is None:
+            _append(opened, line)
+            continue
+        level, name = heading
+        if level == 1 and not title and not stack and not any(o.lines for o in opened):
+            title = name
+            opened.clear()
+            continue
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, name))
+        opened.append(_Open(name, tuple(h for _, h in stack if h)))
+    sections = [
+        Section(text=_text(o.lines), heading=o.heading, path=o.path)
+        for o in opened
+        if o.heading or _text(o.lines)
+    ]
+    title = title or fallback_title
+    if not sections and title:
+        sections = [Section(text=title)]
+    return Document(
+        id=doc_id,
+        title=title,
+        sections=sections,
+        date=parse_date(front["date"]) if front.get("date") else None,
+        url=front.get("url") or None,
+        category=front.get("category") or None,
+        meta={"format": "markdown"},
+    )
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading line, scanned without regex backtracking."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or not stripped.startswith("#"):
+        return None
+    level = len(stripped) - len(stripped.lstrip("#"))
+    rest = stripped[level:]
+    if level > 6 or (rest and rest[0] not in " \t"):
+        return None
+    rest = rest.strip(" \t")
+    if rest.endswith("#"):
+        trimmed = rest.rstrip("#")
+        if not trimmed or trimmed[-1] in " \t":
+            rest = trimmed.rstrip(" \t")
+    return level, rest
+
+
+def _append(opened: list[_Open], line: str) -> None:
+    if not opened:
+        if not line.strip():
+            return
+        opened.append(_Open("", ()))
+    opened[-1].lines.append(line)
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    if not lines or lines[0].strip() != "---":
+        return {}, lines
+    for end in range(1, min(len(lines), 100)):
+        if lines[end].strip() in ("---", "..."):
+            front = {}
+            for line in lines[1:end]:
+                if match := _FRONT_KEY.fullmatch(line.strip()):
+                    front[match.group(1).lower()] = match.group(2).strip().strip("\"'")
+            return front, lines[end + 1 :]
+    return {}, lines

@@ -1,0 +1,239 @@
+"""MOFA meeting-summary pages (plain text or the site's HTML) and numbered plain text in general.
+
+A page reads: site navigation, a breadcrumb (トップページ 会談・訪問 小泉総理大臣), the title over one
+or more lines with (概要) or 結果概要 as its last line, an era date, a lead paragraph (with the
+attendees), then numbered sections ``1.`` / ``１．`` whose children are ``(1)`` / ``（１）``, then the
+navigation again.
+
+Decisions, and why:
+
+* Only numbering at the start of a line counts. ``(1)…(2)`` inside a sentence, and ``(イ)(ロ)`` or
+  ``ア`` enumerations, stay in the text: they are lists inside one statement, not places to cut.
+* ``(1)`` followed by a short line without a sentence end is a sub-heading (``(2) 京都議定書``). A
+  ``(1)`` that opens a numbered paragraph (``(1) 冒頭小泉総理より、…。``) becomes a section of its
+  own with an empty heading and its parent's path: finer sections rank and snippet better.
+* A heading-only section (``3.個別案件`` right before its ``(1)``) is kept with empty text, so the
+  heading stays searchable and every word of the page lives in exactly one place.
+* ``number`` is normalized to ASCII (``3``, ``3.(2)``); a stray bracket after a marker, as in the
+  real typo ``(4) )これに対して``, is part of the marker.
+* The lead paragraph is a section with an empty number and heading.
+
+The same rules serve any plain text: without navigation, breadcrumb or date they simply find
+nothing to strip, and text without numbering becomes one lead section.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from mofasearch.documents.dates import date_line, date_of
+from mofasearch.documents.htmltext import html_blocks, looks_like_html
+from mofasearch.documents.model import Document, Section
+from mofasearch.documents.textio import decode
+
+NAV_WORDS = frozenset(
+    [
+        "外務省",
+        "English",
+        "リンクページ",
+        "よくある質問集",
+        "検索",
+        "サイトマップ",
+        "外務省案内",
+        "渡航関連情報",
+        "各国・地域情勢",
+        "外交政策",
+        "ODA",
+        "会談・訪問",
+        "報道・広報",
+        "キッズ外務省",
+        "資料・公開情報",
+        "各種手続き",
+        "目次",
+        "ホーム",
+        "ページのトップへ戻る",
+        "前のページへ戻る",
+        "このページのトップへ戻る",
+    ]
+)
+BREADCRUMB_HOME = "トップページ"
+CATEGORY_SEPARATOR = " › "
+_SPACE = " \t\u3000\xa0"
+_CRUMB_SPLIT = re.compile(r"[ \t\u3000\xa0>＞›»≫|｜]+")
+_TOP = re.compile(r"([0-9０-９]{1,2})[.．](?![0-9０-９])[ \t\u3000]*(.*)", re.S)
+_SUB = re.compile(r"[(（]([0-9０-９]{1,2})[)）][ \t\u3000]*[)）]?[ \t\u3000]*(.*)", re.S)
+_TITLE_SUFFIX = re.compile(r"[(（]?(?:結果)?概要[)）]?")
+_SENTENCE_END = "。．.！？!?"
+MAX_HEADING_CHARS = 40
+MAX_TITLE_CHARS = 150
+
+
+@dataclass(slots=True)
+class _Open:
+    number: str
+    heading: str
+    path: tuple[str, ...]
+    lines: list[str] = field(default_factory=list)
+
+
+def parse_mofa_page(text: str | bytes, *, url: str | None = None) -> Document:
+    """Parse one MOFA page, plain text or HTML (bytes are decoded as described in textio).
+
+    The Document id is ``url`` when given, else a digest of the text (stable across runs).
+    """
+    if isinstance(text, bytes):
+        text = decode(text)
+    doc_id = url or "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    return page_document(text, doc_id=doc_id, url=url)
+
+
+def page_document(
+    text: str, *, doc_id: str, url: str | None = None, fallback_title: str = ""
+) -> Document:
+    """A Document from page text or HTML; ``fallback_title`` is used when no title is found."""
+    is_html = looks_like_html(text)
+    lines = _html_lines(text) if is_html else text.split("\n")
+    lines, category = _strip_chrome(lines)
+    title, date, body = _title_and_date(lines)
+    sections = _sections(body)
+    title = title or fallback_title
+    if not sections and title:
+        sections = [Section(text=title)]
+    meta = {"format": "page-html" if is_html else "page-text"}
+    return Document(
+        id=doc_id, title=title, sections=sections, date=date, url=url, category=category, meta=meta
+    )
+
+
+def _html_lines(text: str) -> list[str]:
+    """Blocks as lines; a blank line between blocks except inside one heading element."""
+    lines: list[str] = []
+    previous = 0
+    for block in html_blocks(text).blocks:
+        if lines and not (block.heading and block.heading == previous):
+            lines.append("")
+        lines.append(block.text)
+        previous = block.heading
+    return lines
+
+
+def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:
+    """Drop navigation at the top and bottom; return the rest and the breadcrumb category."""
+    start, category, crumbs = 0, None, []
+    while start < len(lines):
+        words = _CRUMB_SPLIT.split(lines[start].strip(_SPACE))
+        if words == [""] or set(words) <= NAV_WORDS:
+            start += 1
+        elif words[0] == BREADCRUMB_HOME and not crumbs:
+            crumbs = words[1:]
+            category = CATEGORY_SEPARATOR.join(crumbs) or None
+            start += 1
+        elif crumbs and lines[start].strip(_SPACE) == crumbs[-1]:
+            start += 1  # the section's name repeated under the breadcrumb
+        else:
+            break
+    end = len(lines)
+    while end > start:
+        words = _CRUMB_SPLIT.split(lines[end - 1].strip(_SPACE))
+        if words == [""] or set(words) <= NAV_WORDS:
+            end -= 1
+        else:
+            break
+    return lines[start:end], category
+
+
+def _title_and_date(lines: list[str]) -> tuple[str, datetime.date | None, list[str]]:
+    """The title (its first paragraph, up to the date), the date, and the remaining lines."""
+    index = _skip_blank(lines, 0)
+    date = None
+    if index < len(lines) and (match := date_line(lines[index])):
+        date = date_of(match)
+        index = _skip_blank(lines, index + 1)
+    title_start = index
+    title_lines: list[str] = []
+    while index < len(lines) and lines[index].strip(_SPACE):
+        line = lines[index].strip(_SPACE)
+        if date is None and (match := date_line(line)):
+            date = date_of(match)
+            index += 1
+            break
+        title_lines.append(line)
+        index += 1
+    if not _is_title(title_lines):
+        return "", date, lines[title_start:]
+    if date is None:
+        after = _skip_blank(lines, index)
+        if after < len(lines) and (match := date_line(lines[after])):
+            date = date_of(match)
+            index = after + 1
+    return _join_title(title_lines), date, lines[index:]
+
+
+def _skip_blank(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip(_SPACE):
+        index += 1
+    return index
+
+
+def _is_title(lines: list[str]) -> bool:
+    if not lines or sum(len(line) for line in lines) > MAX_TITLE_CHARS:
+        return False
+    if _TOP.match(lines[0]) or _SUB.match(lines[0]):
+        return False
+    return not lines[-1].endswith("。")
+
+
+def _join_title(lines: list[str]) -> str:
+    title = ""
+    for line in lines:
+        if not title:
+            title = line
+        elif _TITLE_SUFFIX.fullmatch(line) or (title[-1].isascii() and line[0].isascii()):
+            title += " " + line
+        else:
+            title += line
+    return title
+
+
+def _is_heading(rest: str) -> bool:
+    return 0 < len(rest) <= MAX_HEADING_CHARS and rest[-1] not in _SENTENCE_END and "。" not in rest
+
+
+def _number(digits: str) -> str:
+    return str(int(unicodedata.normalize("NFKC", digits)))
+
+
+def _sections(body: list[str]) -> list[Section]:
+    """Cut the body at line-initial ``1.`` and ``(1)`` markers (see the module docstring)."""
+    opened: list[_Open] = []
+    top_number, top_heading = "", ""
+    for raw in body:
+        line = raw.strip(_SPACE)
+        if not line:
+            continue
+        if match := _TOP.fullmatch(line):
+            top_number, rest = _number(match.group(1)), match.group(2)
+            top_heading = rest if _is_heading(rest) else ""
+            opened.append(_open(top_number, rest, ()))
+        elif match := _SUB.fullmatch(line):
+            number = _number(match.group(1))
+            number = f"{top_number}.({number})" if top_number else f"({number})"
+            opened.append(_open(number, match.group(2), (top_heading,) if top_heading else ()))
+        elif opened:
+            opened[-1].lines.append(line)
+        else:
+            opened.append(_Open("", "", (), [line]))
+    return [
+        Section(text="\n".join(o.lines), heading=o.heading, number=o.number, path=o.path)
+        for o in opened
+    ]
+
+
+def _open(number: str, rest: str, parent: tuple[str, ...]) -> _Open:
+    if _is_heading(rest):
+        return _Open(number, rest, (*parent, rest))
+    return _Open(number, "", parent, [rest] if rest else [])
