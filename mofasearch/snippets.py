@@ -150,7 +150,7 @@ def find_matches(
     chains: list[tuple[Any, Collection[str], bool]],
 ) -> list[_Match]:
     """Every token in ``regions`` of ``text`` whose term is wanted by its chain."""
-    found = []
+    found: list[_Match] = []
     for start, end in regions:
         for chain, wanted, primary in chains:
             found.extend(_analyzed(text, start, end, chain, wanted, primary))
