@@ -1,0 +1,236 @@
+"""From the query tree of :mod:`mofasearch.query` to a match mask and the terms that score.
+
+Each node is evaluated against a :class:`~mofasearch.snapshot.Snapshot` to a boolean mask over
+its sections, and the positive nodes (not under a negation) contribute scoring terms
+``(field, term, weight)``; the ranker adds their BM25F contributions with numpy.
+
+- ``Text`` (a bare run, natural language): analyzed by the index's own chains. It matches the
+  sections holding any of its words in the word fields (title, heading, body) — ranking, not a
+  word-by-word AND, decides. Its character bigrams always add a small score (recall across
+  segmentation differences) and become the match itself, at least 60% of the bigrams, when no
+  word matches (``非核`` inside ``非核化``). An all-kana run also matches by reading (にちろ → 日露).
+- ``Phrase``: Whoosh phrase queries on positions in title, heading and body, scored by its words.
+- ``FieldQuery``: its node evaluated with the fields restricted to ``title`` or ``heading``.
+- ``Prefix``: the field's terms expanded from the term index, at most ``MAX_PREFIX_TERMS``.
+- filters (section, category, date): masks from the ``section_tree`` postings and the columns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from mofasearch.analysis import phrase_terms, question_words
+from mofasearch.query import (
+    And,
+    CategoryFilter,
+    DateFilter,
+    FieldQuery,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    SectionFilter,
+    Text,
+)
+from mofasearch.schema import WORD_FIELDS
+from mofasearch.scoring import RankingConfig
+from mofasearch.snapshot import Snapshot
+
+#: a prefix query scores at most this many expanded terms per field
+MAX_PREFIX_TERMS = 64
+#: share of a run's bigrams a section must hold to match by bigrams alone
+BIGRAM_MIN_SHARE = 0.6
+_KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー・\s]+$")
+
+
+@dataclass
+class Evaluation:
+    """What a query evaluated to: the mask, its scoring terms, the words to highlight."""
+
+    mask: np.ndarray | None  # None: every section (a query of filters only)
+    terms: list[tuple[str, str, float]] = field(default_factory=list)
+    highlight: set[str] = field(default_factory=set)
+    #: the node analyzed to nothing (only particles or symbols): it neither matches nor excludes
+    empty: bool = False
+
+
+class Compiler:
+    """Evaluates one parsed query against one snapshot."""
+
+    def __init__(self, snapshot: Snapshot, schema: Any, config: RankingConfig) -> None:
+        self.snapshot = snapshot
+        self.schema = schema
+        self.config = config
+
+    # analysis ---------------------------------------------------------------------------------
+
+    def _terms(self, fieldname: str, text: str) -> list[str]:
+        if fieldname not in self.schema:
+            return []
+        analyzer = self.schema[fieldname].analyzer
+        return [t.text for t in analyzer(text, mode="query") if t.text]
+
+    def _word_weights(self, text: str) -> dict[str, float]:
+        weights: dict[str, float] = {}
+        for term in self._terms("body", text):
+            weight = self.config.question_weight if term in question_words() else 1.0
+            weights[term] = weights.get(term, 0.0) + weight
+        return weights
+
+    # evaluation -------------------------------------------------------------------------------
+
+    def evaluate(self, node: Node | None, fields: tuple[str, ...] = WORD_FIELDS) -> Evaluation:
+        if node is None:
+            return Evaluation(None, empty=True)
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            raise TypeError(f"unknown query node {type(node).__name__}")
+        return method(node, fields)  # type: ignore[no-any-return]
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros(self.snapshot.size, dtype=bool)
+
+    def _eval_Text(self, node: Text, fields: tuple[str, ...]) -> Evaluation:
+        words = self._word_weights(node.text)
+        readings: list[str] = []
+        if fields == WORD_FIELDS and _KANA.match(node.text) and self.config.weight("reading") > 0:
+            readings = list(dict.fromkeys(self._terms("reading", node.text)))
+        if not words and not readings:
+            return Evaluation(None, empty=True)
+        result = Evaluation(self._empty())
+        for term, qweight in words.items():
+            for name in fields:
+                result.terms.append((name, term, self.config.weight(name) * qweight))
+                result.mask |= self.snapshot.postings_mask(name, term)
+        for term in readings:
+            result.terms.append(("reading", term, self.config.weight("reading")))
+            result.mask |= self.snapshot.postings_mask("reading", term)
+        result.highlight.update(words)
+        if fields == WORD_FIELDS:
+            self._add_bigrams(node.text, result)
+        return result
+
+    def _add_bigrams(self, text: str, result: Evaluation) -> None:
+        """Bigrams always add a little score; they match alone only when no word does."""
+        assert result.mask is not None
+        bigrams = list(dict.fromkeys(self._terms("bigram", text)))
+        weight = self.config.weight("bigram")
+        if not bigrams or weight <= 0:
+            return
+        for term in bigrams:
+            result.terms.append(("bigram", term, weight))
+        if not result.mask.any() and self.config.bigram_fallback:
+            counts = np.zeros(self.snapshot.size, dtype=np.int32)
+            for term in bigrams:
+                counts += self.snapshot.postings_mask("bigram", term)
+            need = max(1, math.ceil(BIGRAM_MIN_SHARE * len(bigrams)))
+            result.mask |= counts >= need
+            result.highlight.update(bigrams)
+
+    def _eval_Phrase(self, node: Phrase, fields: tuple[str, ...]) -> Evaluation:
+        words = phrase_terms(self.schema["body"].analyzer, node.text)
+        if not words:
+            return Evaluation(None, empty=True)
+        result = Evaluation(self._empty())
+        queries: list[wq.Query] = []
+        for name in fields:
+            if len(words) == 1:
+                queries.append(wq.Term(name, words[0]))
+            else:
+                queries.append(wq.Phrase(name, words))
+        result.mask = self.snapshot.query_mask(wq.Or(queries))
+        for term in dict.fromkeys(words):
+            for name in fields:
+                result.terms.append((name, term, self.config.weight(name)))
+        result.highlight.update(words)
+        return result
+
+    def _eval_FieldQuery(self, node: FieldQuery, fields: tuple[str, ...]) -> Evaluation:
+        return self.evaluate(node.node, (node.field,))
+
+    def _eval_Prefix(self, node: Prefix, fields: tuple[str, ...]) -> Evaluation:
+        prefix = self._prefix_text(node.text)
+        scope = (node.field,) if node.field else fields
+        result = Evaluation(self._empty())
+        if not prefix:
+            return Evaluation(None, empty=True)
+        for name in scope:
+            for term in self.snapshot.expand_prefix(name, prefix, MAX_PREFIX_TERMS):
+                result.terms.append((name, term, self.config.weight(name)))
+                result.mask |= self.snapshot.postings_mask(name, term)
+                result.highlight.add(term)
+        return result
+
+    def _prefix_text(self, text: str) -> str:
+        terms = self._terms("body", text)
+        if len(terms) == 1:
+            return terms[0]
+        return unicodedata.normalize("NFKC", text).lower()
+
+    def _eval_SectionFilter(self, node: SectionFilter, fields: tuple[str, ...]) -> Evaluation:
+        return Evaluation(self.snapshot.postings_mask("section_tree", node.number))
+
+    def _eval_CategoryFilter(self, node: CategoryFilter, fields: tuple[str, ...]) -> Evaluation:
+        return Evaluation(category_mask(self.snapshot, node.name))
+
+    def _eval_DateFilter(self, node: DateFilter, fields: tuple[str, ...]) -> Evaluation:
+        return Evaluation(date_mask(self.snapshot, node.since, node.until))
+
+    def _eval_Not(self, node: Not, fields: tuple[str, ...]) -> Evaluation:
+        inner = self.evaluate(node.child, fields)
+        if inner.empty:
+            return inner
+        mask = self._empty() if inner.mask is None else ~inner.mask
+        return Evaluation(mask)
+
+    def _eval_And(self, node: And, fields: tuple[str, ...]) -> Evaluation:
+        return self._combine([self.evaluate(c, fields) for c in node.children], np.logical_and)
+
+    def _eval_Or(self, node: Or, fields: tuple[str, ...]) -> Evaluation:
+        return self._combine([self.evaluate(c, fields) for c in node.children], np.logical_or)
+
+    def _combine(self, parts: list[Evaluation], op: Any) -> Evaluation:
+        """AND/OR of the parts; parts that analyzed to nothing are left out of both."""
+        parts = [part for part in parts if not part.empty]
+        if not parts:
+            return Evaluation(None, empty=True)
+        result = Evaluation(None)
+        for part in parts:
+            if part.mask is not None:  # None: every section (a filter-free AND part)
+                mask = part.mask
+                result.mask = mask.copy() if result.mask is None else op(result.mask, mask)
+            result.terms.extend(part.terms)
+            result.highlight |= part.highlight
+        return result
+
+
+def category_mask(snapshot: Snapshot, name: str) -> np.ndarray:
+    columns = snapshot.columns
+    try:
+        code = columns["category_names"].index(name)
+    except ValueError:
+        return np.zeros(snapshot.size, dtype=bool)
+    return columns["category"] == code  # type: ignore[no-any-return]
+
+
+def date_mask(snapshot: Snapshot, since: Any, until: Any) -> np.ndarray:
+    """Sections of documents dated within [since, until]; undated documents never match."""
+    dates = snapshot.columns["date"]
+    mask = dates > 0
+    if since is not None:
+        mask &= dates >= _datenum(since)
+    if until is not None:
+        mask &= dates <= _datenum(until)
+    return mask  # type: ignore[no-any-return]
+
+
+def _datenum(value: Any) -> int:
+    return int(value.year * 10000 + value.month * 100 + value.day)

@@ -1,0 +1,50 @@
+"""``Index.explain``: which terms in which fields gave a section its score.
+
+It evaluates the query exactly as a search does (same compiler, same cached contributions), then
+reads off, for the one section, each (field, term) contribution: the BM25 part
+``idf * tf * (k1 + 1) / (tf + k1 * norm)`` and the weight it was multiplied by. The lines sum
+to the hit's score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mofasearch.scoring import RankingConfig
+from mofasearch.search import SearchRequest, evaluate
+from mofasearch.snapshot import Snapshot
+
+
+def explain(
+    snapshot: Snapshot, schema: Any, query: str, section_id: str, config: RankingConfig
+) -> str:
+    with snapshot.lock:
+        docnum = snapshot.searcher.document_number(section_id=section_id)
+    if docnum is None or not snapshot.live[docnum]:
+        return f"{section_id}: no such section in the index"
+    mask, result = evaluate(snapshot, schema, SearchRequest(query), config)
+    merged: dict[tuple[str, str], float] = {}
+    for fieldname, text, weight in result.terms:
+        merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
+    lines = []
+    total = 0.0
+    for (fieldname, text), weight in merged.items():
+        ids, contrib = snapshot.contributions(fieldname, text, config)
+        where = np.flatnonzero(ids == docnum)
+        if not len(where):
+            continue
+        part = float(contrib[where[0]])
+        total += weight * part
+        lines.append((weight * part, fieldname, text, weight, part))
+    lines.sort(key=lambda line: -line[0])
+    matched = "matches" if result.empty is False and mask[docnum] else "does not match"
+    head = f"{section_id} {matched} {query!r}: score {total:.4f} = sum of"
+    body = [
+        f"  {score:8.4f}  {fieldname}:{text}  (weight {weight:g} x bm25 {part:.4f})"
+        for score, fieldname, text, weight, part in lines
+    ]
+    if not body:
+        body = ["  (no query term occurs in this section)"]
+    return "\n".join([head, *body])

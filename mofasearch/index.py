@@ -1,0 +1,377 @@
+"""The public ``Index``: create/open an index of sectioned documents, write, search, explain.
+
+An index is a Whoosh index (one Whoosh document per section, see :mod:`mofasearch.schema`) plus
+``mofasearch.json`` beside it, recording the schema version, the analysis fingerprint and the
+Sudachi dictionary version. ``Index.open`` reads that file before Whoosh unpickles anything and
+raises :class:`~mofasearch.errors.IndexVersionError` naming the rebuild command when any differs.
+
+Searches share one :class:`~mofasearch.snapshot.Snapshot` (a Whoosh searcher plus numpy caches)
+until the index changes (Whoosh's ``up_to_date()``), so threads of a web app search concurrently
+on committed states; a snapshot is closed when the last search on it ends. After ``os.fork()``
+the child drops the parent's snapshot (its file offsets are shared with the parent) and opens
+its own.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import EmptyIndexError
+
+from mofasearch import storage
+from mofasearch.documents.model import Document
+from mofasearch.errors import (
+    IndexExistsError,
+    IndexNotFoundError,
+    IndexStorageError,
+    IndexVersionError,
+    MofaSearchError,
+)
+from mofasearch.results import Results
+from mofasearch.schema import SCHEMA_VERSION, analysis_fingerprint, build_schema, dictionary_version
+from mofasearch.scoring import RankingConfig
+from mofasearch.search import SearchRequest, run_search
+from mofasearch.segments import SegmentCache
+from mofasearch.snapshot import Snapshot
+from mofasearch.writer import Writer, document_from_stored
+
+log = logging.getLogger("mofasearch.index")
+
+META_FILE = "mofasearch.json"
+REBUILD = "mofasearch index --rebuild"
+
+_OPEN_INDEXES: weakref.WeakSet[Index] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for ix in list(_OPEN_INDEXES):
+        ix._forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class Index:
+    """A section-aware search index on disk (``create``/``open``) or in memory."""
+
+    def __init__(
+        self, whoosh_index: Any, store: Any, path: Path | None, ranking: RankingConfig | None
+    ) -> None:
+        self._ix = whoosh_index
+        self._storage = store
+        self.path = path
+        self.ranking = ranking or RankingConfig()
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._segment_caches: dict[str, SegmentCache] = {}
+        self._closed = False
+        _OPEN_INDEXES.add(self)
+
+    # lifecycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None) -> Index:
+        """A new empty index in ``path`` (created if missing); IndexExistsError if one is there."""
+        target = Path(path)
+        if (target / META_FILE).exists() or _has_whoosh_index(target):
+            raise IndexExistsError(f"an index already exists in {target}", target)
+        with _storage_errors(target):
+            target.mkdir(parents=True, exist_ok=True)
+            store = storage.file_storage(target)
+            ix = store.create_index(build_schema())
+            _write_meta(store)
+        log.info("created index in %s", target)
+        return cls(ix, store, target, ranking)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None) -> Index:
+        """The index in ``path``: IndexNotFoundError, IndexVersionError or UnsafeIndexError."""
+        target = Path(path)
+        if not target.is_dir():
+            raise IndexNotFoundError(f"no index in {target} (no such directory)", target)
+        with _storage_errors(target):
+            store = storage.file_storage(target)
+            _check_meta(store, target)
+            try:
+                ix = store.open_index()
+            except EmptyIndexError:
+                raise IndexNotFoundError(f"no index in {target}", target) from None
+        return cls(ix, store, target, ranking)
+
+    @classmethod
+    def open_or_create(
+        cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None
+    ) -> Index:
+        target = Path(path)
+        if (target / META_FILE).exists() or _has_whoosh_index(target):
+            return cls.open(target, ranking=ranking)
+        return cls.create(target, ranking=ranking)
+
+    @classmethod
+    def in_memory(cls, *, ranking: RankingConfig | None = None) -> Index:
+        """An index that lives in this process's memory (gone when closed)."""
+        store = storage.ram_storage()
+        ix = store.create_index(build_schema())
+        _write_meta(store)
+        return cls(ix, store, None, ranking)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.retire()
+                self._snapshot = None
+            self._segment_caches.clear()
+            self._closed = True
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path) if self.path else 'in memory'!r})"
+
+    @property
+    def schema(self) -> Any:
+        return self._ix.schema
+
+    # writing ----------------------------------------------------------------------------------
+
+    def writer(self, *, jobs: int = 1, lock_timeout: float = 0.0) -> Writer:
+        """A writer (context manager: commits on success, rolls back on an exception)."""
+        self._check_open()
+        return Writer(self, jobs=jobs, lock_timeout=lock_timeout)
+
+    def _changed(self) -> None:
+        """Called after a commit through this Index: the next search takes a new snapshot."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.retire()
+                self._snapshot = None
+
+    # searching --------------------------------------------------------------------------------
+
+    def _acquire(self) -> Snapshot:
+        self._check_open()
+        with self._lock:
+            snap = self._snapshot
+            if snap is not None and not snap.up_to_date():
+                snap.retire()
+                snap = None
+            if snap is None:
+                with _storage_errors(self.path):
+                    snap = Snapshot(self._ix.searcher(), self._segment_caches)
+                live = {cache.segid for _, _, cache in snap.leaves}
+                for segid in list(self._segment_caches):
+                    if segid not in live:
+                        del self._segment_caches[segid]
+                self._snapshot = snap
+            return snap.acquire()
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        since: Any = None,
+        until: Any = None,
+        category: str | None = None,
+        section: str | None = None,
+        sort: str = "score",
+        group_by_document: bool = True,
+        time_limit: float | None = None,
+        ranking: RankingConfig | None = None,
+    ) -> Results:
+        """Ranked sections (grouped by document by default); QuerySyntaxError on bad queries."""
+        request = SearchRequest(
+            query,
+            max(0, int(limit)),
+            max(0, int(offset)),
+            since,
+            until,
+            category,
+            section,
+            sort,
+            group_by_document,
+            time_limit,
+        )
+        snap = self._acquire()
+        try:
+            return run_search(
+                snap, self._ix.schema, request, ranking or self.ranking, self._snippet_maker
+            )
+        finally:
+            snap.release()
+
+    def _snippet_maker(self, terms: set[str]) -> Any:
+        from mofasearch.snippets import make_snippet
+
+        analyzer = self._ix.schema["body"].analyzer
+        frozen = frozenset(terms)
+
+        def make(text: str) -> Any:
+            return make_snippet(text, set(frozen), analyzer)
+
+        return make
+
+    def explain(self, query: str, section_id: str, *, ranking: RankingConfig | None = None) -> str:
+        """A readable account of which terms in which fields gave the section its score."""
+        from mofasearch.explain import explain
+
+        snap = self._acquire()
+        try:
+            return explain(snap, self._ix.schema, query, section_id, ranking or self.ranking)
+        finally:
+            snap.release()
+
+    def analyze(self, text: str, **kwargs: Any) -> list[Any]:
+        from mofasearch.analysis import analyze
+
+        return analyze(text, **kwargs)
+
+    # documents --------------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> Document | None:
+        """The document as indexed (sections in their order), or None."""
+        snap = self._acquire()
+        try:
+            with snap.lock:
+                stored = [dict(s) for s in snap.searcher.documents(doc_id=doc_id)]
+        finally:
+            snap.release()
+        return document_from_stored(stored) if stored else None
+
+    def doc_ids(self) -> Iterator[str]:
+        """Ids of the indexed documents (each once)."""
+        snap = self._acquire()
+        try:
+            columns = snap.columns
+            codes = set(columns["doc"][snap.live].tolist())
+            names = columns["doc_names"]
+            found = [names[c] for c in sorted(codes)]
+        finally:
+            snap.release()
+        return iter(found)
+
+    def stats(self) -> dict[str, Any]:
+        """Figures for ``mofasearch stats``."""
+        snap = self._acquire()
+        try:
+            documents = len(set(snap.columns["doc"][snap.live].tolist()))
+            sections = int(snap.live.sum())
+            segments = len(snap.leaves)
+        finally:
+            snap.release()
+        meta = _read_meta(self._storage) or {}
+        size = sum(self._storage.file_length(name) for name in self._storage.list())
+        return {
+            "path": str(self.path) if self.path else None,
+            "documents": documents,
+            "sections": sections,
+            "segments": segments,
+            "size_bytes": int(size),
+            "schema_version": meta.get("schema_version"),
+            "fingerprint": meta.get("analysis"),
+            "dictionary": meta.get("dictionary"),
+        }
+
+    # internals --------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MofaSearchError("this index is closed", hint="open it again with Index.open")
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: never touch the parent's open files; reopen lazily."""
+        self._lock = threading.Lock()
+        self._snapshot = None
+        self._segment_caches = {}
+
+
+def _has_whoosh_index(target: Path) -> bool:
+    return target.is_dir() and any(p.name.startswith("_MAIN_") for p in target.iterdir())
+
+
+def _meta() -> dict[str, Any]:
+    return {
+        "format": "mofasearch-index",
+        "schema_version": SCHEMA_VERSION,
+        "analysis": analysis_fingerprint(),
+        "dictionary": dictionary_version(),
+    }
+
+
+def _write_meta(store: Any) -> None:
+    data = json.dumps(_meta(), ensure_ascii=False, indent=1).encode("utf-8")
+    f = store.create_file(META_FILE)
+    try:
+        f.write(data)
+    finally:
+        f.close()
+
+
+def _read_meta(store: Any) -> dict[str, Any] | None:
+    if not store.file_exists(META_FILE):
+        return None
+    f = store.open_file(META_FILE)
+    try:
+        raw = f.read()
+    finally:
+        f.close()
+    try:
+        found = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _check_meta(store: Any, target: Path) -> None:
+    found = _read_meta(store)
+    if found is None:
+        if _has_whoosh_index(target):
+            raise IndexVersionError(
+                f"{target} holds an index without {META_FILE} (made by another program or an "
+                f"older mofasearch); rebuild it with `{REBUILD}`",
+                target,
+            )
+        raise IndexNotFoundError(f"no index in {target}", target)
+    expected = _meta()
+    labels = {
+        "schema_version": "schema version",
+        "analysis": "analyzer settings",
+        "dictionary": "Sudachi dictionary",
+    }
+    for key, label in labels.items():
+        if found.get(key) != expected[key]:
+            raise IndexVersionError(
+                f"the index in {target} was built with {label} {found.get(key)!r}, this "
+                f"mofasearch uses {expected[key]!r}; rebuild it with `{REBUILD}`",
+                target,
+            )
+
+
+class _storage_errors:
+    """Maps OS errors at the storage boundary to IndexStorageError / IndexNotFoundError."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if exc is None or isinstance(exc, MofaSearchError) or not isinstance(exc, OSError):
+            return False
+        if exc.errno == errno.ENOENT:
+            raise IndexNotFoundError(f"no index in {self.path}: {exc}", self.path) from exc
+        raise IndexStorageError(f"cannot use the index in {self.path}: {exc}", self.path) from exc

@@ -1,0 +1,112 @@
+"""The Whoosh schema: one Whoosh document per section.
+
+Fields (why each exists):
+
+- ``section_id`` (ID, unique, stored): the key hits are reported, tie-broken and explained by.
+- ``doc_id`` (ID, stored, column): replacing or deleting a whole document is one
+  ``delete_by_term``; the column lets grouping and ``doc_ids()`` run without stored fields.
+- ``title`` (TEXT, positions): the document's title on every one of its sections, so a question
+  naming the page's subject lifts every section of that page and the body picks the section.
+- ``heading`` (TEXT, positions): the section's heading path (ancestor headings and its own).
+- ``body`` (TEXT, positions): the section text. These three use the main Japanese chain
+  (Sudachi C units, A sub-words added at index time).
+- ``bigram`` (TEXT, no positions): character bigrams of title + heading + body, the recall
+  fallback when word segmentation differs between query and text.
+- ``reading`` (TEXT, no positions): katakana readings of title + heading + body, so a kana
+  query (にちろ) finds its kanji spelling (日露).
+- ``section_tree`` (KEYWORD): the section number and its ancestors' (``3``, ``3.(2)``), so that
+  ``section:3`` matches 3 and its subsections with one term.
+- ``category`` (ID, column), ``datenum`` (column, ``YYYYMMDD`` or 0): filters, facets and date
+  sorting read these as numpy arrays per segment.
+- stored only: ``ordinal``, ``title_text``, ``date``, ``url``, ``number``, ``path``, ``heading_text``,
+  ``text`` (the body once, for snippets and ``get``), ``meta`` (JSON).
+
+The schema version, the analysis fingerprint and the Sudachi dictionary version are recorded
+beside the index (see :mod:`mofasearch.index`) and checked on open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
+
+#: bump when fields or their analysis change; an index with another version must be rebuilt
+SCHEMA_VERSION = 1
+
+#: fields a bare query is scored against (RankingConfig gives their weights)
+WORD_FIELDS = ("title", "heading", "body")
+FALLBACK_FIELDS = ("bigram", "reading")
+#: field names the query language accepts for ``field:`` and what they search
+QUERY_FIELDS = {"title": ("title",), "heading": ("heading",)}
+
+
+def _analysis() -> Any:
+    import mofasearch.analysis as analysis
+
+    return analysis
+
+
+def word_analyzer() -> Any:
+    return _analysis().japanese_analyzer(mode="C")
+
+
+def bigram_analyzer() -> Any | None:
+    factory = getattr(_analysis(), "bigram_analyzer", None)
+    return factory() if factory is not None else None
+
+
+def reading_analyzer() -> Any | None:
+    factory = getattr(_analysis(), "reading_analyzer", None)
+    return factory() if factory is not None else None
+
+
+def build_schema() -> Schema:
+    """The schema of a new index, with the analysis chains of :mod:`mofasearch.analysis`."""
+    words = word_analyzer()
+    fields: dict[str, Any] = {
+        "section_id": ID(stored=True, unique=True, sortable=True),
+        "doc_id": ID(stored=True, sortable=True),
+        "title": TEXT(analyzer=words, phrase=True),
+        "heading": TEXT(analyzer=words, phrase=True),
+        "body": TEXT(analyzer=words, phrase=True),
+        "section_tree": KEYWORD(lowercase=False, scorable=False),
+        "category": ID(stored=True, sortable=True),
+        "datenum": COLUMN(columns.NumericColumn("i", default=0)),
+        "ordinal": STORED(),
+        "title_text": STORED(),
+        "date": STORED(),
+        "url": STORED(),
+        "number": STORED(),
+        "path": STORED(),
+        "heading_text": STORED(),
+        "text": STORED(),
+        "meta": STORED(),
+    }
+    bigrams = bigram_analyzer()
+    if bigrams is not None:
+        fields["bigram"] = TEXT(analyzer=bigrams, phrase=False)
+    readings = reading_analyzer()
+    if readings is not None:
+        fields["reading"] = TEXT(analyzer=readings, phrase=False)
+    return Schema(**fields)
+
+
+def analysis_fingerprint() -> str:
+    """What the indexed terms depend on: the chains' settings and the dictionary version."""
+    analysis = _analysis()
+    settings = getattr(analysis, "AnalysisSettings", None)
+    if settings is not None and hasattr(settings, "fingerprint"):
+        try:
+            return str(settings().fingerprint())
+        except TypeError:
+            pass
+    parts = [repr(word_analyzer()), repr(bigram_analyzer()), repr(reading_analyzer())]
+    parts.append(dictionary_version())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def dictionary_version() -> str:
+    return str(_analysis().dictionary_version())

@@ -1,0 +1,132 @@
+"""BM25F scoring: the formulas, their settings, and Whoosh's own version of them.
+
+Scoring is BM25F in the per-field form Whoosh calls BM25F (Robertson, Zaragoza & Taylor,
+"Simple BM25 extension to multiple weighted fields", CIKM 2004, simplified as in Whoosh):
+every (field, term) pair of the query contributes
+
+    weight(field) * query_weight(term) * idf(term, field) * tf * (k1 + 1) / (tf + k1 * norm)
+    norm = (1 - b) + b * field_length / avg_field_length
+
+with the Lucene/Robertson–Spärck Jones idf ``log(1 + (N - n + 0.5) / (n + 0.5))`` (always
+positive), per-field ``k1`` and ``b``, ``N`` = Whoosh's ``doc_count_all()`` and ``n`` its
+``doc_frequency`` (both count deleted sections until a merge drops them, as Whoosh does), and
+``field_length`` the lossy one-byte length Whoosh stores per document.
+
+The fast path (:mod:`mofasearch.search`) evaluates these with numpy; :class:`WhooshBM25F` is the
+same model as a Whoosh ``WeightingModel``, the reference the fast path is tested against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh.scoring import BaseScorer, WeightingModel
+
+#: the text fields a query is scored against, and their default weights. A match in the title
+#: or a heading says more about a section than one in its body; the bigram field is a recall
+#: fallback and the reading field only serves kana queries, so both count for less.
+DEFAULT_WEIGHTS = (
+    ("title", 2.0),
+    ("heading", 1.5),
+    ("body", 1.0),
+    ("bigram", 0.25),
+    ("reading", 0.5),
+)
+DEFAULT_K1 = (("title", 1.2), ("heading", 1.2))
+DEFAULT_B = (("title", 0.3), ("heading", 0.5))
+
+Pairs = tuple[tuple[str, float], ...]
+
+
+def _pairs(value: Any) -> Pairs:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), float(v)) for k, v in items))
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Settings of the ranking function, so that ablations can be run without code changes.
+
+    ``weights`` maps a field to its BM25F weight (a field left out is not scored);
+    ``k1``/``b`` map a field to its own parameter, falling back to ``default_k1``/``default_b``.
+    Mappings or (field, value) pairs are accepted; they are kept as sorted pairs so the
+    config is hashable and pickles. ``question_weight`` scales query words that only ask
+    (何, 誰, どこ ...).
+    """
+
+    weights: Pairs = DEFAULT_WEIGHTS
+    k1: Pairs = DEFAULT_K1
+    b: Pairs = DEFAULT_B
+    default_k1: float = 1.2
+    default_b: float = 0.75
+    question_weight: float = 0.2
+    #: when the word fields match nothing, score by bigrams alone (the recall fallback)
+    bigram_fallback: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("weights", "k1", "b"):
+            object.__setattr__(self, name, _pairs(getattr(self, name)))
+
+    def weight(self, fieldname: str) -> float:
+        return dict(self.weights).get(fieldname, 0.0)
+
+    def field_k1(self, fieldname: str) -> float:
+        return dict(self.k1).get(fieldname, self.default_k1)
+
+    def field_b(self, fieldname: str) -> float:
+        return dict(self.b).get(fieldname, self.default_b)
+
+
+def rsj_idf(doc_count: int, doc_frequency: int) -> float:
+    """Robertson–Spärck Jones idf as in Lucene's BM25: ``log(1 + (N - n + 0.5) / (n + 0.5))``."""
+    return math.log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
+
+
+def bm25_tf(tf: Any, length: Any, avg_length: float, k1: float, b: float) -> Any:
+    """BM25's saturated term frequency; works on numbers and on numpy arrays alike."""
+    norm = k1 * ((1.0 - b) + b * length / avg_length)
+    return tf * (k1 + 1.0) / (tf + norm)
+
+
+#: Whoosh's decoding of its one-byte field lengths, as an array indexed by the byte
+def byte_length_table() -> np.ndarray:
+    from whoosh.util.numeric import byte_to_length
+
+    table = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
+    return table
+
+
+class WhooshBM25F(WeightingModel):
+    """The same BM25F as a Whoosh weighting model (the reference path of the tests)."""
+
+    def __init__(self, config: RankingConfig) -> None:
+        self.config = config
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
+        parent = searcher.get_parent()
+        return rsj_idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
+
+    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> BaseScorer:
+        return _WhooshBM25FScorer(searcher, fieldname, text, self)
+
+
+class _WhooshBM25FScorer(BaseScorer):
+    def __init__(self, searcher: Any, fieldname: str, text: Any, model: WhooshBM25F) -> None:
+        parent = searcher.get_parent()
+        self.idf = model.idf(searcher, fieldname, text)
+        self.avgfl = parent.avg_field_length(fieldname) or 1
+        self.k1 = model.config.field_k1(fieldname)
+        self.b = model.config.field_b(fieldname)
+        self.searcher = searcher
+        self.fieldname = fieldname
+
+    def score(self, matcher: Any) -> float:
+        length = self.searcher.doc_field_length(matcher.id(), self.fieldname, 1)
+        return self.idf * bm25_tf(matcher.weight(), length, self.avgfl, self.k1, self.b)

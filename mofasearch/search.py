@@ -1,0 +1,268 @@
+"""Ranked search over a snapshot: numpy BM25F, filters, grouping, facets, frozen hits.
+
+The common case never goes through Whoosh matchers. A query is evaluated by
+:mod:`mofasearch.compile` to a boolean mask (which sections match) and scoring terms; each
+term's BM25F contributions come from the snapshot's cache and are added into one dense float64
+accumulator; deleted sections and filters are masked out; the top of the ranking is chosen with
+``argpartition`` and then ordered by (score desc, section id) so ties and paging are stable.
+
+Grouping by document takes a window of the best sections, keeps the first (best) section of
+each document, and widens the window until enough documents are found; a document's other
+matching sections come from one vector compare per hit. ``total`` and ``facets`` are computed
+with ``bincount``/``unique`` over the whole mask.
+
+:func:`reference_search` scores the same terms through Whoosh's own searcher with
+:class:`~mofasearch.scoring.WhooshBM25F`; the tests check both agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mofasearch.compile import Compiler, category_mask, date_mask
+from mofasearch.errors import QueryTimeoutError
+from mofasearch.query import parse_query
+from mofasearch.results import Hit, Results
+from mofasearch.scoring import RankingConfig
+from mofasearch.snapshot import Snapshot
+
+NOTHING_TO_SEARCH = "the query has no searchable words (only particles, symbols or stop words)"
+SORTS = ("score", "date", "-date")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    limit: int = 10
+    offset: int = 0
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    category: str | None = None
+    section: str | None = None
+    sort: str = "score"
+    group_by_document: bool = True
+    time_limit: float | None = None
+
+
+def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig):  # type: ignore[no-untyped-def]
+    """The match mask (live sections only, filters applied), scoring terms and highlight set."""
+    parsed = parse_query(request.query)
+    compiler = Compiler(snapshot, schema, config)
+    result = compiler.evaluate(parsed.root)
+    mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask
+    mask = mask & snapshot.live
+    if request.since is not None or request.until is not None:
+        mask &= date_mask(snapshot, request.since, request.until)
+    if request.category is not None:
+        mask &= category_mask(snapshot, request.category)
+    if request.section is not None:
+        mask &= snapshot.postings_mask("section_tree", request.section)
+    return mask, result
+
+
+def accumulate(snapshot: Snapshot, terms: list[tuple[str, str, float]], config: RankingConfig):  # type: ignore[no-untyped-def]
+    """BM25F scores of every section: the weighted sum of the terms' cached contributions."""
+    merged: dict[tuple[str, str], float] = {}
+    for fieldname, text, weight in terms:
+        merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
+    scores = np.zeros(snapshot.size, dtype=np.float64)
+    for (fieldname, text), weight in merged.items():
+        if weight == 0:
+            continue
+        ids, contrib = snapshot.contributions(fieldname, text, config)
+        if len(ids):
+            scores[ids] += weight * contrib
+    return scores
+
+
+def run_search(
+    snapshot: Snapshot,
+    schema: Any,
+    request: SearchRequest,
+    config: RankingConfig,
+    snippet_maker: Callable[[set[str]], Callable[[str], Any]] | None = None,
+) -> Results:
+    started = time.perf_counter()
+    deadline = None if request.time_limit is None else started + request.time_limit
+    if request.sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {request.sort!r}")
+    mask, result = evaluate(snapshot, schema, request, config)
+    if result.empty:
+        return Results(request.query, (), 0, _ms(started), NOTHING_TO_SEARCH, _no_facets())
+    scores = accumulate(snapshot, result.terms, config)
+    _check(deadline)
+    candidates = np.flatnonzero(mask)
+    columns = snapshot.columns
+    if request.group_by_document:
+        picked, total = _grouped(candidates, scores, columns, request)
+    else:
+        order = _ordered(candidates, scores, columns, request, request.offset + request.limit)
+        picked = [(int(d), ()) for d in order[request.offset : request.offset + request.limit]]
+        total = len(candidates)
+    _check(deadline)
+    facets = _facets(candidates, columns, request.group_by_document)
+    maker = snippet_maker(result.highlight) if snippet_maker is not None else None
+    hits = tuple(_hit(snapshot, docnum, scores, others, maker) for docnum, others in picked)
+    return Results(request.query, hits, total, _ms(started), None, facets)
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise QueryTimeoutError("the search ran past its time limit")
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 3)
+
+
+def _no_facets() -> dict[str, dict[Any, int]]:
+    return {"category": {}, "year": {}}
+
+
+def _sort_keys(sel: np.ndarray, scores: np.ndarray, columns: dict[str, Any], sort: str) -> tuple:  # type: ignore[type-arg]
+    """lexsort keys, least significant first: section id, then score, then date if asked."""
+    keys: list[np.ndarray] = [columns["sid_rank"][sel], -scores[sel]]
+    if sort != "score":
+        dates = columns["date"][sel]
+        undated = dates == 0
+        keys.append(-dates if sort == "-date" else dates)
+        keys.append(undated)
+    return tuple(keys)
+
+
+def _ordered(
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    columns: dict[str, Any],
+    request: SearchRequest,
+    k: int,
+) -> np.ndarray:
+    """The first ``k`` candidates in ranking order (all of them when k covers them)."""
+    sel = candidates
+    if request.sort == "score" and 0 < k < len(candidates):
+        cand_scores = scores[candidates]
+        kth = np.partition(cand_scores, len(cand_scores) - k)[len(cand_scores) - k]
+        sel = candidates[cand_scores >= kth]
+    order = np.lexsort(_sort_keys(sel, scores, columns, request.sort))
+    return sel[order]
+
+
+def _grouped(
+    candidates: np.ndarray, scores: np.ndarray, columns: dict[str, Any], request: SearchRequest
+) -> tuple[list[tuple[int, tuple[Any, ...]]], int]:
+    doc_codes = columns["doc"]
+    total = int(np.count_nonzero(np.bincount(doc_codes[candidates]))) if len(candidates) else 0
+    need = request.offset + request.limit
+    window = max(need * 4, 32)
+    while True:
+        order = _ordered(candidates, scores, columns, request, window)
+        _, first = np.unique(doc_codes[order], return_index=True)
+        best = order[np.sort(first)]
+        if len(best) >= need or len(order) >= len(candidates):
+            break
+        window *= 4
+    picked = []
+    for docnum in best[request.offset : need]:
+        others = candidates[doc_codes[candidates] == doc_codes[docnum]]
+        others = others[others != docnum]
+        picked.append((int(docnum), _other_sections(others, scores, columns)))
+    return picked, total
+
+
+def _other_sections(others: np.ndarray, scores: np.ndarray, columns: dict[str, Any]) -> Any:
+    order = np.lexsort((columns["sid_rank"][others], -scores[others]))
+    return others[order]
+
+
+def _facets(candidates: np.ndarray, columns: dict[str, Any], grouped: bool) -> dict[str, Any]:
+    """Counts by category and year over every match (documents when grouped)."""
+    if not len(candidates):
+        return _no_facets()
+    rows = candidates
+    if grouped:
+        _, first = np.unique(columns["doc"][candidates], return_index=True)
+        rows = candidates[first]
+    names = columns["category_names"]
+    categories: dict[Any, int] = {}
+    for code, count in enumerate(np.bincount(columns["category"][rows])):
+        if count and names[code]:
+            categories[names[code]] = int(count)
+    years: dict[Any, int] = {}
+    values, counts = np.unique(columns["date"][rows] // 10000, return_counts=True)
+    for year, count in zip(values.tolist(), counts.tolist(), strict=True):
+        if year:
+            years[int(year)] = int(count)
+    return {"category": categories, "year": years}
+
+
+def _hit(
+    snapshot: Snapshot,
+    docnum: int,
+    scores: np.ndarray,
+    others: Any,
+    maker: Callable[[str], Any] | None,
+) -> Hit:
+    stored = snapshot.stored_fields(docnum)
+    other_sections = []
+    for other in others:
+        fields = snapshot.stored_fields(int(other))
+        other_sections.append(
+            (
+                fields["section_id"],
+                fields.get("number", ""),
+                fields.get("heading_text", ""),
+                float(scores[other]),
+            )
+        )
+    return hit_from_stored(stored, float(scores[docnum]), tuple(other_sections), maker)
+
+
+def hit_from_stored(
+    stored: dict[str, Any], score: float, others: tuple[Any, ...], maker: Any
+) -> Hit:
+    date = stored.get("date")
+    return Hit(
+        doc_id=stored["doc_id"],
+        section_id=stored["section_id"],
+        title=stored.get("title_text", ""),
+        date=datetime.date.fromisoformat(date) if date else None,
+        url=stored.get("url"),
+        category=stored.get("category"),
+        section=stored.get("number", ""),
+        section_path=tuple(stored.get("path") or ()),
+        heading=stored.get("heading_text", ""),
+        score=score,
+        other_sections=others,
+        text=stored.get("text", ""),
+        _snippet_maker=maker,
+    )
+
+
+def reference_search(
+    snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig
+) -> list[tuple[str, float]]:
+    """(section_id, score) of the ranking computed by Whoosh's own searcher, best first."""
+    from whoosh import query as wq
+    from whoosh.searching import Searcher
+
+    from mofasearch.scoring import WhooshBM25F
+
+    mask, result = evaluate(snapshot, schema, request, config)
+    merged: dict[tuple[str, str], float] = {}
+    for fieldname, text, weight in result.terms:
+        merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
+    query = wq.Or([wq.Term(f, t, boost=w) for (f, t), w in merged.items() if w])
+    allowed = {int(d) for d in np.flatnonzero(mask)}
+    with snapshot.lock:
+        reader = snapshot.searcher.reader()
+        searcher = Searcher(reader, weighting=WhooshBM25F(config), closereader=False)
+        found = searcher.search(query, limit=None, filter=allowed)
+        ranked = [(hit["section_id"], float(hit.score)) for hit in found]
+    ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+    return ranked

@@ -1,0 +1,213 @@
+"""One committed state of the index, as Whoosh readers plus numpy arrays over its sections.
+
+A :class:`Snapshot` wraps one Whoosh searcher (a consistent set of segments) and numbers its
+sections 0..N-1 the way Whoosh does (segment offset + local docnum). Over that numbering it
+keeps dense arrays built once per snapshot: which sections are live (not deleted), each
+section's document code, category code, date (``YYYYMMDD``) and the rank of its section id
+(for tie-breaking without string compares).
+
+Term contributions ``idf * bm25_tf`` depend on collection statistics (N, df, average field
+length), which change with every commit; they are cached per snapshot, keyed by
+(field, term, k1, b), and built from the per-segment postings of :mod:`mofasearch.segments`,
+which outlive snapshots. A new commit means a new snapshot (the index checks Whoosh's
+``up_to_date()``), so nothing is ever invalidated in place: old snapshots are closed when the
+last search using them ends.
+
+Whoosh readers seek and read shared file objects, so every call into Whoosh holds the
+snapshot's lock; the numpy work runs outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from mofasearch.scoring import RankingConfig, bm25_tf, rsj_idf
+from mofasearch.segments import SegmentCache
+
+#: contribution arrays kept per snapshot (least recently used dropped first)
+MAX_CONTRIBUTIONS = 20000
+
+
+class Snapshot:
+    """A committed index state shared by concurrent searches (reference counted)."""
+
+    def __init__(self, searcher: Any, segment_caches: dict[str, SegmentCache]) -> None:
+        self.searcher = searcher
+        self.pid = os.getpid()
+        self.lock = threading.RLock()
+        self.size = searcher.doc_count_all()
+        self.leaves: list[tuple[Any, int, SegmentCache]] = []
+        for reader, offset in searcher.reader().leaf_readers():
+            segid = reader._segment.segment_id() if hasattr(reader, "_segment") else repr(reader)
+            cache = segment_caches.get(segid)
+            if cache is None:
+                cache = segment_caches[segid] = SegmentCache(segid, reader.doc_count_all())
+            self.leaves.append((reader, offset, cache))
+        self.live = np.ones(self.size, dtype=bool)
+        for reader, offset, _ in self.leaves:
+            deleted = list(reader._segment.deleted_docs()) if reader.has_deletions() else []
+            if deleted:
+                self.live[offset + np.asarray(deleted, dtype=np.int64)] = False
+        self._contrib: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._avgfl: dict[str, float] = {}
+        self._columns: dict[str, Any] | None = None
+        self._refs = 0
+        self._retired = False
+        self._state_lock = threading.Lock()
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def acquire(self) -> Snapshot:
+        with self._state_lock:
+            self._refs += 1
+        return self
+
+    def release(self) -> None:
+        with self._state_lock:
+            self._refs -= 1
+            close = self._retired and self._refs == 0
+        if close:
+            self._close()
+
+    def retire(self) -> None:
+        """No new searches will use this snapshot; close it once the running ones finish."""
+        with self._state_lock:
+            self._retired = True
+            close = self._refs == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        with self.lock:
+            self.searcher.close()
+
+    def up_to_date(self) -> bool:
+        with self.lock:
+            return bool(self.searcher.up_to_date())
+
+    # statistics and contributions -----------------------------------------------------------
+
+    def avg_field_length(self, fieldname: str) -> float:
+        found = self._avgfl.get(fieldname)
+        if found is None:
+            with self.lock:
+                found = self.searcher.avg_field_length(fieldname) or 1.0
+            self._avgfl[fieldname] = found
+        return found
+
+    def contributions(
+        self, fieldname: str, text: str, config: RankingConfig
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Global docnums matching (field, term) and ``idf * bm25_tf`` for each (no weight)."""
+        k1, b = config.field_k1(fieldname), config.field_b(fieldname)
+        key = (fieldname, text, k1, b)
+        found = self._contrib.get(key)
+        if found is not None:
+            return found
+        ids_parts, contrib_parts = [], []
+        df = 0
+        per_leaf = []
+        with self.lock:
+            for reader, offset, cache in self.leaves:
+                ids, tf = cache.postings(reader, fieldname, text)
+                if len(ids):
+                    per_leaf.append((ids, tf, offset, cache.lengths(reader, fieldname)))
+                    df += len(ids)
+        if df:
+            idf = rsj_idf(self.size, df)
+            avgfl = self.avg_field_length(fieldname)
+            for ids, tf, offset, lengths in per_leaf:
+                ids_parts.append(ids.astype(np.int64) + offset)
+                scores = bm25_tf(tf.astype(np.float64), lengths[ids], avgfl, k1, b)
+                contrib_parts.append(idf * scores)
+            found = (np.concatenate(ids_parts), np.concatenate(contrib_parts))
+        else:
+            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        self._contrib[key] = found
+        if len(self._contrib) > MAX_CONTRIBUTIONS:
+            self._contrib.popitem(last=False)
+        return found
+
+    def postings_mask(self, fieldname: str, text: str) -> np.ndarray:
+        """Which sections hold the term (no scoring: works on unscored fields too)."""
+        mask = np.zeros(self.size, dtype=bool)
+        with self.lock:
+            for reader, offset, cache in self.leaves:
+                ids, _ = cache.postings(reader, fieldname, text)
+                mask[ids.astype(np.int64) + offset] = True
+        return mask
+
+    def query_mask(self, query: Any) -> np.ndarray:
+        """Which sections a Whoosh query matches (phrases and other structure)."""
+        mask = np.zeros(self.size, dtype=bool)
+        with self.lock:
+            ids = list(self.searcher.docs_for_query(query))
+        if ids:
+            mask[np.asarray(ids, dtype=np.int64)] = True
+        return mask
+
+    def expand_prefix(self, fieldname: str, prefix: str, cap: int) -> list[str]:
+        """Up to ``cap`` indexed terms of the field starting with ``prefix``."""
+        found: list[str] = []
+        with self.lock:
+            reader = self.searcher.reader()
+            if fieldname not in reader.schema:
+                return found
+            for term in reader.expand_prefix(fieldname, prefix):
+                found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                if len(found) >= cap:
+                    break
+        return found
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.searcher.stored_fields(int(docnum)))
+
+    # columns ----------------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> dict[str, Any]:
+        """Dense per-section arrays: doc code, category code, date, section-id rank."""
+        if self._columns is None:
+            self._columns = self._build_columns()
+        return self._columns
+
+    def _build_columns(self) -> dict[str, Any]:
+        doc_ids: list[str] = []
+        categories: list[str] = []
+        section_ids: list[str] = []
+        dates = np.zeros(self.size, dtype=np.int64)
+        with self.lock:
+            for reader, offset, cache in self.leaves:
+                doc_ids.extend(cache.column(reader, "doc_id"))
+                categories.extend(cache.column(reader, "category"))
+                section_ids.extend(cache.column(reader, "section_id"))
+                values = cache.column(reader, "datenum")
+                dates[offset : offset + len(values)] = values
+        doc_names, doc_codes = _encode(doc_ids)
+        cat_names, cat_codes = _encode(categories)
+        order = np.argsort(np.asarray(section_ids, dtype=object), kind="stable")
+        sid_rank = np.empty(self.size, dtype=np.int64)
+        sid_rank[order] = np.arange(self.size)
+        return {
+            "doc": doc_codes,
+            "doc_names": doc_names,
+            "category": cat_codes,
+            "category_names": cat_names,
+            "date": dates,
+            "sid_rank": sid_rank,
+        }
+
+
+def _encode(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """Integer codes for string values (and the names, indexed by code)."""
+    table: dict[str, int] = {}
+    codes = np.fromiter(
+        (table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return list(table), codes

@@ -1,0 +1,213 @@
+"""Writing documents: one Whoosh document per section, a document replaced as a whole.
+
+Whoosh's ``delete_by_term`` only reaches committed segments, not documents added earlier in the
+same writer, so the writer keeps the documents it was given in a small buffer keyed by id (a
+later ``add`` of the same id wins) and hands them to Whoosh in batches. When a batch already
+handed over is replaced or deleted in the same writer, its sections are marked deleted in the
+new segment (single-process writer); the multiprocess writer (``jobs > 1``) keeps every document
+in the buffer until commit instead. Deletions of committed sections are one ``delete_by_term``
+per document id on a reader opened once per writer.
+
+The writer is a context manager: it commits on success (Whoosh merges small segments as they
+accumulate) and cancels on an exception, so nothing of a failed batch becomes visible.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from whoosh.index import LockError
+
+from mofasearch.documents.model import Document, Section
+from mofasearch.errors import IndexLockedError, IndexStorageError, MofaSearchError
+
+if TYPE_CHECKING:
+    from mofasearch.index import Index
+
+log = logging.getLogger("mofasearch.writer")
+
+#: documents buffered before they are analyzed and handed to Whoosh (single-process writer)
+BATCH = 256
+
+
+class Writer:
+    """Adds and deletes documents; ``with ix.writer() as w:`` commits or rolls back."""
+
+    def __init__(self, index: Index, *, jobs: int = 1, lock_timeout: float = 0.0) -> None:
+        self._index = index
+        self._jobs = max(1, int(jobs))
+        try:
+            if self._jobs > 1:
+                self._w = index._ix.writer(
+                    procs=self._jobs, multisegment=True, timeout=lock_timeout
+                )
+            else:
+                self._w = index._ix.writer(timeout=lock_timeout)
+        except LockError:
+            raise IndexLockedError(
+                f"another writer holds the lock of the index in {index.path or 'memory'}",
+                index.path,
+            ) from None
+        except OSError as exc:
+            raise IndexStorageError(f"cannot write the index: {exc}", index.path) from exc
+        self._schema = self._w.schema
+        self._buffer: dict[str, Document] = {}
+        self._handed: dict[str, list[int]] = {}
+        self._deleted: set[str] = set()
+        self._searcher: Any = None
+        self._done = False
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self._done:
+            return
+        if exc is None:
+            self.commit()
+        else:
+            self.cancel()
+
+    # public -----------------------------------------------------------------------------------
+
+    def add(self, doc: Document) -> None:
+        """Adds ``doc``, replacing every section of an indexed document with the same id."""
+        if not isinstance(doc, Document):
+            raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")
+        self._check()
+        self._forget(doc.id)
+        self._buffer[doc.id] = doc
+        if self._jobs == 1 and len(self._buffer) >= BATCH:
+            self._hand_over()
+
+    def delete(self, doc_id: str) -> None:
+        """Deletes every section of the document (nothing happens if it is not indexed)."""
+        self._check()
+        self._forget(doc_id)
+
+    def commit(self) -> None:
+        self._check()
+        try:
+            self._hand_over()
+            self._close_searcher()
+            self._w.commit()
+        except BaseException:
+            self._abort()
+            raise
+        finally:
+            self._done = True
+        self._index._changed()
+
+    def cancel(self) -> None:
+        """Drops everything given to this writer; the index stays as it was."""
+        if self._done:
+            return
+        self._done = True
+        self._abort()
+
+    # internals --------------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        if self._done:
+            raise MofaSearchError("this writer is closed", hint="open a new one with ix.writer()")
+
+    def _abort(self) -> None:
+        self._close_searcher()
+        try:
+            if not self._w.is_closed:
+                self._w.cancel()
+        except Exception:  # pragma: no cover - best effort after another failure
+            log.exception("cancelling the Whoosh writer failed")
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def _forget(self, doc_id: str) -> None:
+        """Removes the document from the buffer, the handed-over batches and the index."""
+        self._buffer.pop(doc_id, None)
+        for docnum in self._handed.pop(doc_id, ()):
+            self._w.newsegment.delete_document(docnum)
+        if doc_id in self._deleted or not self._w.segments:
+            return
+        self._deleted.add(doc_id)
+        if self._searcher is None:
+            self._searcher = self._w.searcher()
+        self._w.delete_by_term("doc_id", doc_id, searcher=self._searcher)
+
+    def _hand_over(self) -> None:
+        for doc in self._buffer.values():
+            start = getattr(self._w, "docnum", 0)
+            for ordinal, section in enumerate(doc.sections):
+                self._w.add_document(**section_fields(self._schema, doc, ordinal, section))
+            if self._jobs == 1:
+                self._handed[doc.id] = list(range(start, self._w.docnum))
+        self._buffer.clear()
+
+
+def section_tree(number: str) -> list[str]:
+    """``3.(2)`` -> ``["3", "3.(2)"]``: a section's number and its ancestors' numbers."""
+    parts = [p for p in number.split(".") if p]
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -> dict[str, Any]:
+    """The Whoosh document of one section (see :mod:`mofasearch.schema` for the fields)."""
+    heading_path = " ".join(section.path) or section.heading
+    date = doc.date
+    fields: dict[str, Any] = {
+        "section_id": section.id,
+        "doc_id": doc.id,
+        "title": doc.title,
+        "heading": heading_path,
+        "body": section.text,
+        "section_tree": " ".join(section_tree(section.number.replace(" ", ""))),
+        "datenum": date.year * 10000 + date.month * 100 + date.day if date else 0,
+        "ordinal": ordinal,
+        "title_text": doc.title,
+        "date": date.isoformat() if date else None,
+        "url": doc.url,
+        "number": section.number,
+        "path": list(section.path),
+        "heading_text": section.heading,
+        "text": section.text,
+        "meta": json.dumps(dict(doc.meta), ensure_ascii=False) if doc.meta else "",
+    }
+    if doc.category:
+        fields["category"] = doc.category
+    combined = "\n".join(part for part in (doc.title, heading_path, section.text) if part)
+    for name in ("bigram", "reading"):
+        if name in schema:
+            fields[name] = combined
+    return fields
+
+
+def document_from_stored(stored: list[dict[str, Any]]) -> Document:
+    """Rebuilds a Document from the stored fields of its sections."""
+    stored = sorted(stored, key=lambda s: s.get("ordinal", 0))
+    first = stored[0]
+    sections = [
+        Section(
+            text=s.get("text", ""),
+            heading=s.get("heading_text", ""),
+            number=s.get("number", ""),
+            path=tuple(s.get("path") or ()),
+            id=s["section_id"],
+        )
+        for s in stored
+    ]
+    date = first.get("date")
+    meta = first.get("meta") or ""
+    return Document(
+        id=first["doc_id"],
+        title=first.get("title_text", ""),
+        sections=sections,
+        date=datetime.date.fromisoformat(date) if date else None,
+        url=first.get("url"),
+        category=first.get("category"),
+        meta=json.loads(meta) if meta else {},
+    )
