@@ -193,7 +193,8 @@ _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S | re.I)
 _SPACE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
 
 
-def _plain(fragment: str) -> str:
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment: tags dropped, entities decoded, blank runs folded."""
     return _SPACE.sub("\n", html.unescape(_TAG.sub("", fragment.replace("<BR>", "\n")))).strip()
 
 
@@ -202,7 +203,7 @@ def split_statute(page: str, doc_id: str) -> list[Passage]:
     table of contents, preamble) is section 0, so no text is dropped. An article's own
     ``（見出し）`` line belongs to it."""
     found = _TITLE.search(page)
-    title = _plain(found.group(1)) if found else doc_id
+    title = plain_text(found.group(1)) if found else doc_id
     body = page[found.end() :] if found else page
     cuts, headings = [0], [""]
     for match in _ARTICLE.finditer(body):
@@ -213,7 +214,7 @@ def split_statute(page: str, doc_id: str) -> list[Passage]:
     cuts.append(len(body))
     sections = []
     for ordinal, (start, end) in enumerate(zip(cuts, cuts[1:], strict=False)):
-        text = _plain(body[start:end])
+        text = plain_text(body[start:end])
         if text:
             sections.append(Passage(f"{doc_id}#{ordinal}", title, text, doc_id, headings[ordinal]))
     return sections

@@ -1,0 +1,212 @@
+"""The benchmark harness: metric definitions, data checks, and an end-to-end smoke run on a tiny
+slice of the real data (seconds), so the harness never rots."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from benchmarks import data as D
+from benchmarks import metrics, suite
+from benchmarks.peers import engine
+from benchmarks.report import markdown
+from benchmarks.run import arguments, main, parse_options
+from benchmarks.terms import chunks, sudachi_terms
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def test_reciprocal_rank_is_one_over_the_first_relevant_rank_within_the_cut():
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"c"}) == pytest.approx(1 / 3)
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5
+    assert metrics.reciprocal_rank([str(i) for i in range(20)], {"10"}, k=10) == 0.0
+    assert metrics.reciprocal_rank([], {"a"}) == 0.0
+
+
+def test_ndcg_matches_hand_computed_values():
+    assert metrics.ndcg(["a"], {"a"}) == 1.0
+    assert metrics.ndcg(["x", "a"], {"a"}) == pytest.approx(1 / math.log2(3))
+    # two relevant, found at ranks 1 and 3: (1 + 1/log2 4) / (1 + 1/log2 3)
+    want = (1 + 1 / 2) / (1 + 1 / math.log2(3))
+    assert metrics.ndcg(["a", "x", "b"], {"a", "b"}) == pytest.approx(want)
+    assert metrics.ndcg(["a", "a"], {"a", "b"}) == pytest.approx(1 / (1 + 1 / math.log2(3)))
+
+
+def test_recall_counts_the_share_of_relevant_found():
+    assert metrics.recall(["a", "x", "b"], {"a", "b", "c", "d"}, 10) == 0.5
+    assert metrics.recall(["x"] * 10 + ["a"], {"a"}, 10) == 0.0
+    assert metrics.recall(["x"] * 10 + ["a"], {"a"}, 100) == 1.0
+
+
+def test_evaluate_counts_an_unanswered_question_as_zero():
+    scores = metrics.evaluate({"q1": ["a"]}, {"q1": ["a"], "q2": ["b"]})
+    assert scores == {"mrr@10": 0.5, "ndcg@10": 0.5, "recall@10": 0.5, "recall@100": 0.5}
+    with pytest.raises(ValueError):
+        metrics.evaluate({}, {"q": []})
+    with pytest.raises(ValueError):
+        metrics.evaluate({}, {})
+
+
+@given(
+    st.lists(st.sampled_from("abcdefgh"), max_size=12), st.sets(st.sampled_from("abcd"), min_size=1)
+)
+def test_metrics_are_bounded_and_perfect_rankings_score_one(ranked, relevant):
+    for value in (
+        metrics.reciprocal_rank(ranked, relevant),
+        metrics.ndcg(ranked, relevant),
+        metrics.recall(ranked, relevant, 10),
+    ):
+        assert 0.0 <= value <= 1.0 + 1e-12
+    perfect = sorted(relevant)
+    assert metrics.reciprocal_rank(perfect, relevant) == 1.0
+    assert metrics.ndcg(perfect, relevant) == pytest.approx(1.0)
+    assert metrics.recall(perfect, relevant, 10) == 1.0
+
+
+# --- analysis helpers and options --------------------------------------------------------------
+
+
+@given(st.text(alphabet="あい。\n漢字ab ", max_size=300), st.integers(min_value=1, max_value=40))
+def test_chunks_rebuild_the_text_and_respect_the_size(text, size):
+    pieces = list(chunks(text, size))
+    assert "".join(pieces) == text
+    assert all(0 < len(p) <= size for p in pieces)
+
+
+def test_sudachi_terms_are_normalized_and_drop_particles():
+    terms = sudachi_terms("日露首脳会談が行われた。")
+    assert "が" not in terms and "。" not in terms
+    assert "会談" in terms or "首脳会談" in terms
+    assert sudachi_terms("シュミレーション") == ["シミュレーション"]  # normalized form
+
+
+def test_mofa_options_parse_json_values_and_keep_strings():
+    assert parse_options(["writer.jobs=2", "search.mode=fast", "x=true"]) == {
+        "writer.jobs": 2,
+        "search.mode": "fast",
+        "x": True,
+    }
+    with pytest.raises(SystemExit):
+        parse_options(["novalue"])
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def test_statute_split_keeps_every_character_of_the_body(data):
+    path = D.statute_files(data)[0]
+    page = path.read_bytes().decode("cp932")
+    sections = D.split_statute(page, path.stem)
+    assert len(sections) > 1 and sections[1].heading.startswith("第")
+    whole = D.plain_text(page[page.upper().index("</TITLE>") + 8 :]).replace("\n", "")
+    joined = "".join(s.text for s in sections).replace("\n", "")
+    assert joined == whole
+    assert len({s.id for s in sections}) == len(sections)
+
+
+def test_a_set_with_missing_text_fails_its_count_check(data, tmp_path):
+    folder = tmp_path / D.SETS["lawqa"].folder
+    folder.mkdir()
+    source = data / D.SETS["lawqa"].folder
+    lines = (source / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    (folder / "passages.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    shutil.copy(source / "queries.jsonl", folder / "queries.jsonl")
+    with pytest.raises(D.DataError, match="lawqa passages: expected 114, found 113"):
+        D.load_set(tmp_path, "lawqa")
+
+
+def test_cut_keeps_the_passages_the_kept_questions_need(data):
+    qset = D.load_set(data, "jsquad", questions=10, passages=50)
+    ids = {p.id for p in qset.passages}
+    assert len(qset.passages) == 50 and len(qset.questions) == 10
+    assert all(r in ids for q in qset.questions for r in q.relevant)
+
+
+@pytest.mark.skipif(shutil.which("groonga") is None, reason="groonga not installed")
+def test_an_engine_that_drops_sections_fails_the_run(data, tmp_path):
+    # Groonga keys passages by id: a repeated id silently keeps one row, which must not pass.
+    passages = D.load_set(data, "lawqa").passages[:5]
+    passages.append(passages[0])
+    with pytest.raises(suite.CountError, match="indexed 5 sections of 6"):
+        suite.index_corpus("dup", passages, [engine("groonga-bigram")], tmp_path)
+
+
+# --- end to end ----------------------------------------------------------------------------------
+
+
+def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
+    engines = ["fts5-trigram", "bm25s-sudachi", "whoosh-sudachi"]
+    if engine("mofasearch").missing() is None:
+        engines.append("mofasearch")
+    argv = [
+        "--data",
+        str(data),
+        "--sets",
+        "lawqa",
+        "--questions",
+        "12",
+        "--passages",
+        "40",
+        "--engines",
+        ",".join(engines),
+        "--statutes",
+        "--statute-files",
+        "2",
+        "--scale",
+        "--scale-sizes",
+        "60",
+        "--scale-engines",
+        "whoosh-sudachi",
+        "--out",
+        str(tmp_path),
+        "--no-plots",
+    ]
+    assert main(argv) == 0
+    (found,) = tmp_path.glob("run-*.json")
+    results = json.loads(found.read_text())
+    assert not list(tmp_path.glob("work-*")), "the work folder is removed"
+    assert set(results["corpora"]) == {"lawqa", "statutes", "scale-60"}
+    lawqa = results["corpora"]["lawqa"]
+    assert lawqa["sections"] == 40 and lawqa["analysis"]["morphemes"] > 1000
+    for name in engines:
+        build = lawqa["builds"][name]
+        assert build["count"] == 40 and build["seconds"] > 0 and build["size_bytes"] > 0
+        assert build["peak_rss"] >= build["rss_baseline"] > 0
+        assert results["sets"]["lawqa"]["latency"][name]["n"] == 12
+        q = results["sets"]["lawqa"]["quality"][name]
+        assert q["n"] == 12 and 0.2 < q["mrr@10"] <= q["recall@10"] <= q["recall@100"] <= 1
+    assert lawqa["builds"]["bm25s-sudachi"]["includes_terms_pass"] is True
+    specific = results["sets"]["lawqa-specific"]
+    assert specific["questions"] == sum(
+        not q.generic for q in D.load_set(data, "lawqa").questions[:12]
+    )
+    scale = results["corpora"]["scale-60"]
+    assert (
+        scale["queries"]["whoosh-sudachi"]["n"] == 500
+        and scale["queries"]["whoosh-sudachi"]["rss"] > 0
+    )
+    assert results["meta"]["versions"]["whoosh"] == "2.7.4"
+    out = capsys.readouterr().out
+    assert "### Quality — lawqa (12 questions)" in out and "| fts5-trigram |" in out
+    assert markdown(results) in found.with_suffix(".md").read_text()
+
+
+def test_cold_start_times_a_fresh_process(data, tmp_path):
+    qset = D.load_set(data, "lawqa", questions=1, passages=20)
+    eng = engine("fts5-trigram")
+    _, built = suite.index_corpus("cold", qset.passages, [eng], tmp_path)
+    timed = suite.cold_start(eng, built.paths["fts5-trigram"], qset.questions[0].text, runs=2)
+    assert len(timed["runs_s"]) == 2 and 0 < timed["median_s"] < 30
+
+
+def test_quick_mode_and_unknown_engines():
+    args = arguments(["--quick"])
+    assert (args.questions, args.passages, args.latency_questions) == (200, 2000, 200)
+    assert arguments(["--all"]).scale and arguments(["--all"]).cold_start
+    with pytest.raises(KeyError, match="unknown engine"):
+        engine("elasticsearch")
