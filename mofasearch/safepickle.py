@@ -222,11 +222,21 @@ def loads_numbers(data: bytes) -> Any:
     return _NoGlobals(io.BytesIO(data)).load()
 
 
+def _read_pickle(f: Any) -> Any:
+    try:
+        return load(f.file, where=f._name or "")
+    except UnsafeIndexError:
+        # nothing more is read from a hostile file (Whoosh would leave it open)
+        if not f.is_closed:
+            f.close()
+        raise
+
+
 class SafeStructFile(StructFile):
     """A Whoosh file whose ``read_pickle`` is restricted to plain values."""
 
     def read_pickle(self) -> Any:
-        return load(self.file, where=self._name or "")
+        return _read_pickle(self)
 
     def subset(self, offset: int, length: int, name: str | None = None) -> SafeStructFile:
         return SafeStructFile(SubFile(self.file, offset, length), name=name or self._name)
@@ -236,7 +246,7 @@ class SafeBufferFile(BufferFile):
     """An in-memory (or memory-mapped) Whoosh file with restricted ``read_pickle``."""
 
     def read_pickle(self) -> Any:
-        return load(self.file, where=self._name or "")
+        return _read_pickle(self)
 
     def subset(self, position: int, length: int, name: str | None = None) -> SafeBufferFile:
         return SafeBufferFile(self.get(position, length), name=name or self._name)

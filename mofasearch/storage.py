@@ -219,6 +219,13 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
     def open_file(self, name: str, **kwargs: Any) -> SafeStructFile:
         return SafeStructFile(open(self._fpath(name), "rb"), name=name, **kwargs)
 
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        f = super().create_file(name, excl=excl, mode=mode, **kwargs)
+        if self.durable and _WHOOSH_FILE.fullmatch(name) is None:
+            # a file of ours beside the index (mofasearch.json): durable as soon as it is closed
+            f.onclose = _then_sync(f.onclose, self.folder)
+        return f
+
     def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
         committing = self.durable and newname.endswith(".toc")
         if committing:
@@ -265,6 +272,21 @@ class SafeRamStorage(_SafeIndexes, RamStorage):
 
 
 # fsync helpers
+
+#: Whoosh's own files: TOCs (and their temporary names) and segment files; these are synced at
+#: the commit point instead of one by one
+_WHOOSH_FILE = re.compile(r"_.+\.toc(\..*)?|[A-Za-z0-9]+_[0-9a-z]+\..+")
+
+
+def _then_sync(onclose: Any, folder: str) -> Any:
+    def sync(sfile: Any) -> None:
+        if onclose is not None:
+            onclose(sfile)
+        sfile.file.flush()
+        os.fsync(sfile.file.fileno())
+        fsync_directory(folder)
+
+    return sync
 
 
 def fsync_path(path: str) -> None:
