@@ -226,15 +226,31 @@ def statute_files(data: Path) -> list[Path]:
     return files
 
 
-def load_statutes(data: Path, limit: int | None = None) -> tuple[list[Passage], dict[str, str]]:
-    """All statutes as article sections, and a checksum over the files (in name order)."""
+def load_statutes(
+    data: Path, limit: int | None = None
+) -> tuple[list[Passage], dict[str, str], str]:
+    """All statutes as sections, a checksum over the files (in name order), and how they were
+    split: by ``mofasearch.documents.load`` (the parser users get) when it is importable, else by
+    :func:`split_statute` at articles."""
+    files = statute_files(data)[:limit]
     digest = hashlib.sha256()
-    passages: list[Passage] = []
-    for path in statute_files(data)[:limit]:
-        raw = path.read_bytes()
-        digest.update(raw)
-        passages.extend(split_statute(raw.decode("cp932"), path.stem))
-    return passages, {f"{STATUTES}/html/*.html": digest.hexdigest()}
+    for path in files:
+        digest.update(path.read_bytes())
+    checksums = {f"{STATUTES}/html/*.html": digest.hexdigest()}
+    try:
+        from mofasearch.documents import load_file
+    except ImportError:
+        passages: list[Passage] = []
+        for path in files:
+            passages.extend(split_statute(path.read_bytes().decode("cp932"), path.stem))
+        return passages, checksums, "split at articles (条) by benchmarks.data.split_statute"
+    passages = []
+    for path in files:
+        for doc in load_file(path, root=path.parent):
+            passages.extend(
+                Passage(s.id, doc.title, s.text, doc.id, s.heading) for s in doc.sections
+            )
+    return passages, checksums, "sections from mofasearch.documents.load_file"
 
 
 def scale_pool(data: Path, statutes: Sequence[Passage]) -> list[Passage]:

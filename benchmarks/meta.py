@@ -75,6 +75,8 @@ def machine_facts() -> dict[str, Any]:
         "cpu": _cpu(),
         "cpus": os.cpu_count(),
         "memory_bytes": _memory(),
-        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()]
+        if hasattr(os, "getloadavg")
+        else None,
         "versions": versions,
     }
