@@ -51,7 +51,9 @@ _DIVISION = re.compile(rf"第{_N}(編|章|節|款|目)(?:[のノ]{_N})*(?:[ \t\u
 _SUPPLEMENT = re.compile(r"附[ \t\u3000]*則(?![^ \t\u3000（(抄])")
 _APPENDIX = re.compile(r"(?:附則)?(?:別表|別記|別紙|様式|附録|付録|付表|別図)")
 _LAW_REF = re.compile(rf"({_ERAS})({_N}|元)年(?:{_N}月{_N}日)?(\D*?)第({_N})号")
-_LABEL_NUMBER = re.compile(rf"第({_N})(?:条|号)?|[のノ]({_N})")
+_LABEL_NUMBER = re.compile(
+    rf"第({_N})(?:条|号)?|[のノ]({_N})|(?<=別表|様式|別記|附録|付録|別紙)({_N})"
+)
 _LEVELS = {"編": 0, "章": 1, "節": 2, "款": 3, "目": 4}
 
 
@@ -114,9 +116,10 @@ def _label_number(label: str) -> str:
     """``第三条の二`` → ``3の2``; ``別表第一`` → ``別表1``; ``様式第二号`` → ``様式2``."""
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(1) is not None:
-            return str(to_int(match.group(1)))
-        return "の" + str(to_int(match.group(2)))
+        number, branch, bare = match.groups()
+        if branch is not None:
+            return "の" + str(to_int(branch))
+        return str(to_int(number if number is not None else bare))
 
     return _LABEL_NUMBER.sub(replace, label).replace(" ", "").replace("\u3000", "")
 

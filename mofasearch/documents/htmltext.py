@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 _TAG = re.compile(r"<(?:(!--)|([!?][^<>]*)>|(/?)([A-Za-z][A-Za-z0-9:-]*)([^<>]*)>)")
 _ATTR = re.compile(r"([A-Za-z_:][-\w:.]*)\s*(?:=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?")
+_WIDE_BREAK = re.compile(r"(?<=[\u2e80-\U0010ffff])[ \t\r\f]*\n[ \t\n\r\f]*(?=[\u2e80-\U0010ffff])")
 _BREAK = re.compile(r"[ \t\r\f]*\n[ \t\n\r\f]*")
 _SPACES = re.compile(r"[ \t\r\f\xa0]+")
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|table|h[1-6])[\s>/]")
@@ -69,6 +70,7 @@ _BLOCK = frozenset(
 )
 _RAW = frozenset(("script", "style", "title", "textarea", "template", "noscript"))
 _SPACE = " \t\n\r\f\u3000"
+_WITH_ATTRS = frozenset(("a", "div"))
 
 
 @dataclass(slots=True)
@@ -81,7 +83,7 @@ class Block:
     toc: bool = False  # all its text is inside in-page links (<a href="#...">)
     anchor: str = ""  # the first <a name="..."> at or before the line's start
     align: str = ""  # align attribute of the innermost open <div>
-    heading: int = 0  # 1..6 inside <h1>..<h6>, else 0
+    soft: bool = False  # it follows the previous line after a <br>, inside the same element
 
 
 @dataclass(slots=True)
@@ -111,12 +113,13 @@ def html_blocks(text: str) -> HtmlText:
         if match.start() > pos:
             builder.data(text[pos : match.start()])
         pos = match.end()
-        if match.group(1):  # a comment: skip to its end, or to the end of the text
+        comment, _, closing, name, attributes = match.groups()
+        if comment:  # skip to the comment's end, or to the end of the text
             close = text.find("-->", pos)
             pos = end if close < 0 else close + 3
-        elif match.group(4):
-            name = match.group(4).lower()
-            if match.group(3):
+        elif name:
+            name = name.lower()
+            if closing:
                 builder.end(name)
             elif name in _RAW:
                 close_match = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
@@ -125,7 +128,7 @@ def html_blocks(text: str) -> HtmlText:
                     builder.page.title = _collapse(html.unescape(text[pos:close]))
                 pos = end if close_match is None else close_match.end()
             else:
-                builder.start(name, _attrs(match.group(5)))
+                builder.start(name, _attrs(attributes) if name in _WITH_ATTRS else {})
     builder.flush()
     return builder.page
 
@@ -139,20 +142,9 @@ def _attrs(source: str) -> dict[str, str]:
     }
 
 
-def _wide(char: str) -> bool:
-    return char >= "\u2e80"
-
-
-def _join_break(match: re.Match[str]) -> str:
-    source, start, end = match.string, match.start(), match.end()
-    if start == 0 or end == len(source):
-        return ""
-    return "" if _wide(source[start - 1]) and _wide(source[end]) else " "
-
-
 def _collapse(raw: str) -> str:
     if "\n" in raw:
-        raw = _BREAK.sub(_join_break, raw)
+        raw = _BREAK.sub(" ", _WIDE_BREAK.sub("", raw))
     return _SPACES.sub(" ", raw).strip(" ")
 
 
@@ -166,9 +158,9 @@ class _Builder:
         self.bold_depth = 0
         self.link_depth = 0
         self.pre_depth = 0
-        self.heading_depth: list[int] = []
         self._reset()
         self.anchor = ""
+        self.soft = False
 
     def _reset(self) -> None:
         self.pieces: list[str] = []
@@ -178,7 +170,13 @@ class _Builder:
         self.link_chars = 0
         self.other_chars = 0
 
-    def flush(self) -> None:
+    def flush(self, *, soft: bool = False) -> None:
+        """End the current line; ``soft`` when a <br> ends it (the next line continues it)."""
+        if not self.started:
+            if self.pieces:
+                self._reset()
+            self.soft = False  # an empty line (<br><br>) or an element boundary: a new paragraph
+            return
         text = _collapse("".join(self.pieces))
         if text.strip(_SPACE):
             css, align = self.divs[-1] if self.divs else ("", "")
@@ -190,11 +188,12 @@ class _Builder:
                     toc=self.link_chars > 0 and self.other_chars == 0,
                     anchor=self.anchor,
                     align=align,
-                    heading=self.heading_depth[-1] if self.heading_depth else 0,
+                    soft=self.soft,
                 )
             )
             self.anchor = ""
         self._reset()
+        self.soft = soft
 
     def data(self, raw: str) -> None:
         raw = html.unescape(raw) if "&" in raw else raw
@@ -222,7 +221,7 @@ class _Builder:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if name in _BLOCK:
-            self.flush()
+            self.flush(soft=name == "br")
         if name == "div":
             self.divs.append((attrs.get("class", "").lower(), attrs.get("align", "").lower()))
         elif name in ("b", "strong"):
@@ -233,12 +232,10 @@ class _Builder:
             self.link_depth += in_page
             if attrs.get("name") and not self.anchor:
                 self.anchor = attrs["name"]
-        elif name in ("td", "th"):
-            self.pieces.append(" ")
+        elif name in ("td", "th") and self.started:
+            self.pieces.append("\u3000")  # survives whitespace collapsing between CJK cells
         elif name == "pre":
             self.pre_depth += 1
-        elif len(name) == 2 and name[0] == "h" and name[1] in "123456":
-            self.heading_depth.append(int(name[1]))
 
     def end(self, name: str) -> None:
         if name in _BLOCK:
@@ -254,5 +251,3 @@ class _Builder:
                 self.link_depth -= 1
         elif name == "pre":
             self.pre_depth = max(0, self.pre_depth - 1)
-        elif len(name) == 2 and name[0] == "h" and name[1] in "123456" and self.heading_depth:
-            self.heading_depth.pop()

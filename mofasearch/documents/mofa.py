@@ -100,9 +100,9 @@ def page_document(
     lines, category = _strip_chrome(lines)
     title, date, body = _title_and_date(lines)
     sections = _sections(body)
+    if not sections and title:  # a lone short paragraph is the text, not a title over nothing
+        sections, title = [Section(text=title)], ""
     title = title or fallback_title
-    if not sections and title:
-        sections = [Section(text=title)]
     meta = {"format": "page-html" if is_html else "page-text"}
     return Document(
         id=doc_id, title=title, sections=sections, date=date, url=url, category=category, meta=meta
@@ -110,14 +110,12 @@ def page_document(
 
 
 def _html_lines(text: str) -> list[str]:
-    """Blocks as lines; a blank line between blocks except inside one heading element."""
+    """Blocks as lines, with a blank line between elements (not at a <br> inside one)."""
     lines: list[str] = []
-    previous = 0
     for block in html_blocks(text).blocks:
-        if lines and not (block.heading and block.heading == previous):
+        if lines and not block.soft:
             lines.append("")
         lines.append(block.text)
-        previous = block.heading
     return lines
 
 
@@ -182,7 +180,7 @@ def _skip_blank(lines: list[str], index: int) -> int:
 def _is_title(lines: list[str]) -> bool:
     if not lines or sum(len(line) for line in lines) > MAX_TITLE_CHARS:
         return False
-    if _TOP.match(lines[0]) or _SUB.match(lines[0]):
+    if any(_TOP.match(line) or _SUB.match(line) for line in lines):
         return False
     return not lines[-1].endswith("。")
 
