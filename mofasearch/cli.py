@@ -332,16 +332,13 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
 def _hit_line(rank: int, hit: Any) -> str:
     date = hit.date.isoformat() if hit.date else "----------"
     where = _section_label(hit.section, tuple(hit.section_path) or (hit.heading,))
-    parts = [f"{rank:>2}", f"{hit.score:6.2f}", hit.title, date]
-    if where:
-        parts.append(where)
-    return "  ".join(parts)
+    return "  ".join([f"{rank:>2}", f"{hit.score:6.2f}", hit.title, date, where])
 
 
 def _section_label(number: str, path: Sequence[str]) -> str:
     heading = " › ".join(p for p in path if p)
     label = f"§{number}" if number else ""
-    return " ".join(x for x in (label, heading) if x)
+    return " ".join(x for x in (label, heading) if x) or "(lead section)"
 
 
 def mark_snippet(snippet: Any, *, tty: bool) -> str:

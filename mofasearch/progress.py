@@ -24,6 +24,8 @@ class SyncProgress:
     documents: int
     sections: int
     path: str = ""
+    #: "indexing" while files are read and added, "committing" while the writer commits
+    phase: str = "indexing"
 
 
 class ProgressBar:
@@ -45,6 +47,8 @@ class ProgressBar:
         if self._bar is None:
             self._bar = self._open(event.files_total)
         bar = self._bar
+        if bar.desc != event.phase:
+            bar.set_description_str(event.phase, refresh=False)
         if bar.total != event.files_total:
             bar.total = event.files_total
         bar.update(event.files_done - bar.n)

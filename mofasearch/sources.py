@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mofasearch.errors import DocumentParseError, MofaSearchError
+from mofasearch.errors import DocumentParseError, IndexLockedError, MofaSearchError
 from mofasearch.progress import SyncProgress
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ def sync(
     report = SyncReport(rebuilt=rebuild)
     roots, displays = _resolve_roots(index_dir, paths)
     if rebuild:
-        _wipe(index_dir)
+        _wipe(index_dir, lock_timeout)
     index_dir.mkdir(parents=True, exist_ok=True)
     with Index.open_or_create(index_dir) as ix:
         manifest = Manifest.load(index_dir)
@@ -326,6 +326,12 @@ def sync(
         if plan.needs_writer:
             with ix.writer(jobs=jobs, lock_timeout=lock_timeout) as writer:
                 _apply(writer, manifest, plan, report, progress)
+                if progress is not None:  # analysis of the last batch happens in the commit
+                    n = len(plan.jobs)
+                    done = SyncProgress(
+                        n, n, report.documents_added, report.sections_added, phase="committing"
+                    )
+                    progress(done)
         for key, rel, rec in plan.refreshed:
             manifest.roots[key][rel] = rec
         report.unchanged = plan.unchanged
@@ -367,6 +373,8 @@ def _apply(
     from mofasearch.documents import load_file
 
     stale: set[str] = set()
+    if progress is not None and plan.jobs:  # start the clock before the first file
+        progress(SyncProgress(0, len(plan.jobs), 0, 0))
     for done, job in enumerate(plan.jobs, start=1):
         docs = _load(load_file, job, report)
         if docs is not None:
@@ -423,13 +431,34 @@ def _load(
     return None
 
 
-def _wipe(index_dir: Path) -> None:
-    """Remove an index's own files (never anything else the directory holds, like a README)."""
+def _wipe(index_dir: Path, lock_timeout: float) -> None:
+    """Remove an index's own files (never anything else the directory holds, like a README).
+
+    Done under the index's write lock, so a rebuild cannot pull the files from under a writer.
+    """
     if not index_dir.is_dir():
         return
-    for entry in index_dir.iterdir():
-        if entry.is_file() and (_INDEX_FILE.match(entry.name) or entry.name == MANIFEST_NAME):
-            entry.unlink()
+    from whoosh.util import now
+
+    from mofasearch import storage
+    from mofasearch.index import META_FILE
+
+    lock = storage.file_storage(index_dir).lock("MAIN_WRITELOCK")
+    deadline = now() + lock_timeout
+    while not lock.acquire(blocking=False):
+        if now() >= deadline:
+            raise IndexLockedError(
+                f"another writer holds the lock of the index in {index_dir}; not rebuilding it",
+                index_dir,
+            )
+        time.sleep(0.05)
+    try:
+        for entry in index_dir.iterdir():
+            own = _INDEX_FILE.match(entry.name) or entry.name in (MANIFEST_NAME, META_FILE)
+            if own and entry.is_file():
+                entry.unlink()
+    finally:
+        lock.release()
 
 
 class _suppress_oserror:

@@ -171,8 +171,9 @@ def test_missing_path_is_an_error(project: Path) -> None:
 def test_progress_reports_every_file(project: Path) -> None:
     events: list[SyncProgress] = []
     sync(project / "index", [project / "src"], progress=events.append)
-    assert [(e.files_done, e.files_total) for e in events] == [(1, 2), (2, 2)]
+    assert [(e.files_done, e.files_total) for e in events] == [(0, 2), (1, 2), (2, 2), (2, 2)]
     assert (events[-1].documents, events[-1].sections) == (3, 3)
+    assert [e.phase for e in events] == ["indexing"] * 3 + ["committing"]
 
 
 def test_shipped_corpus_matches_a_plain_load(tmp_path: Path) -> None:
