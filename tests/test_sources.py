@@ -131,6 +131,22 @@ def test_rebuild_starts_over_from_remembered_sources(project: Path) -> None:
     assert (index_dir / "README.md").read_text(encoding="utf-8") == "build output\n"
 
 
+def test_rebuild_recovers_an_index_built_with_other_settings(project: Path) -> None:
+    from mofasearch.errors import IndexVersionError
+    from mofasearch.index import META_FILE
+
+    sync(project / "index", [project / "src"])
+    meta_path = project / "index" / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["dictionary"] = "some other dictionary"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(IndexVersionError):
+        sync(project / "index")
+    report = sync(project / "index", rebuild=True)
+    assert report.ok and report.documents_added == 3
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+
+
 def test_moved_project_keeps_its_sources(project: Path, tmp_path: Path) -> None:
     sync(project / "index", [project / "src"])
     moved = tmp_path / "moved"
