@@ -183,6 +183,7 @@ class _Builder:
         number = _label_number(label)
         caption = self.caption.strip(_SPACE).strip("（）()")
         self.caption = ""
+        parents: tuple[str, ...]
         if self.supplement is not None:
             prefix, heading = self.supplement
             number, parents = prefix + number, (heading,)

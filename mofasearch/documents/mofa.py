@@ -121,7 +121,8 @@ def _html_lines(text: str) -> list[str]:
 
 def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:
     """Drop navigation at the top and bottom; return the rest and the breadcrumb category."""
-    start, category, crumbs = 0, None, []
+    start, category = 0, None
+    crumbs: list[str] = []
     while start < len(lines):
         words = _CRUMB_SPLIT.split(lines[start].strip(_SPACE))
         if words == [""] or set(words) <= NAV_WORDS:

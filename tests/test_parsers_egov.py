@@ -1,0 +1,137 @@
+"""e-Gov statutes (real Shift_JIS HTML, 2013): structure, numbering, metadata, the whole set."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from mofasearch.documents import Document, load, load_file
+from mofasearch.documents.egov import is_statute, parse_statute
+
+
+def statute(data: Path, name: str) -> Document:
+    root = data / "egov_law_html_2013"
+    [document] = load_file(root / "html" / name, root=root)
+    return document
+
+
+def test_借地借家法_articles_chapters_and_supplementary_provisions(data: Path) -> None:
+    document = statute(data, "bd2cb17306b149e3.html")
+    assert document.title == "借地借家法"
+    assert document.date == datetime.date(1991, 10, 4)
+    assert document.category == "民事"
+    assert document.meta["law_number"] == "平成三年法律第九十号"
+    assert document.meta["last_amended"] == "平成二三年五月二五日法律第五三号"
+    sections = {s.number: s for s in document.sections}
+    article = sections["3"]
+    assert article.heading == "借地権の存続期間"
+    assert article.path == ("第二章 借地", "第一節 借地権の存続期間等", "借地権の存続期間")
+    assert article.text == (
+        "第三条\u3000借地権の存続期間は、三十年とする。ただし、契約でこれより長い期間を定めたとき"
+        "は、その期間とする。"
+    )
+    assert article.id == "html/bd2cb17306b149e3.html#3"
+    # paragraphs (項) stay inside their article, one per line
+    assert sections["5"].text.split("\n")[1].startswith("２\u3000借地権の存続期間が満了した後")
+    # the table of contents is gone: no section text mentions its article ranges
+    assert not any("（第三条―第九条）" in s.text for s in document.sections)
+    assert sections["附則1"].path == ("附則", "施行期日")
+    assert sections["附則(平成11年法律第153号)2"].heading == "借地借家法の一部改正に伴う経過措置"
+    assert (
+        sections["附則(平成8年法律第110号)"].text == "この法律は、新民訴法の施行の日から施行する。"
+    )
+    assert len({s.id for s in document.sections}) == len(document.sections)
+
+
+def test_branch_articles_and_deep_divisions(data: Path) -> None:
+    """款 and 目 levels build the path; 第三条の二 is number 3の2, not a child of 3."""
+    manifest = (data / "egov_law_html_2013" / "manifest.jsonl").read_text(encoding="utf-8")
+    assert '"file": "html/353bf4fa6f8e9744.html"' in manifest
+    document = statute(data, "353bf4fa6f8e9744.html")
+    depths = {len(s.path) for s in document.sections if s.number[:1].isdigit()}
+    assert max(depths) >= 5  # 章 › 節 › 款 › 目 › 見出し
+    deep = next(s for s in document.sections if any(p.startswith("第一目") for p in s.path))
+    kinds = [p.split(" ")[0][-1] for p in deep.path[:-1]]
+    assert kinds[-2:] == ["款", "目"]
+    branch = [s for s in document.sections if "の" in s.number and s.number[0].isdigit()]
+    assert branch, "expected 条の二 articles"
+    assert all(s.text.startswith("第") and "条の" in s.text.split("\u3000")[0] for s in branch)
+
+
+def test_preamble_of_the_constitution(data: Path) -> None:
+    document = statute(data, "cdcc0b7a44df4eed.html")
+    assert document.title == "日本国憲法"
+    assert document.date == datetime.date(1946, 11, 3)
+    preamble = document.sections[0]
+    assert preamble.number == "前文"
+    assert preamble.text.startswith("日本国民は、正当に選挙された国会における代表者を通じて行動し")
+    first = document.sections[1]
+    assert (first.number, first.path) == ("1", ("第一章 天皇",))
+
+
+def test_statute_markup_is_detected_only_on_statutes(data: Path, corpus: Path) -> None:
+    raw = (data / "egov_law_html_2013" / "html" / "bd2cb17306b149e3.html").read_bytes()
+    assert is_statute(raw.decode("cp932"))
+    assert not is_statute("<html><body><p>1.発表事項</p></body></html>")
+
+
+def test_category_needs_the_manifest(data: Path, tmp_path: Path) -> None:
+    source = data / "egov_law_html_2013" / "html" / "bd2cb17306b149e3.html"
+    copy = tmp_path / "bd2cb17306b149e3.html"
+    copy.write_bytes(source.read_bytes())
+    [document] = load_file(copy)
+    assert document.category is None
+    assert document.id == "bd2cb17306b149e3.html"
+    assert document.title == "借地借家法"
+
+
+def test_minimal_statute_markup_without_data() -> None:
+    page = (
+        "<HTML><BODY><B>試験法<BR>（平成十年一月五日法律第一号）</B><BR><BR>"
+        '<DIV ALIGN="right">最終改正：平成一一年二月三日法律第二号</DIV>'
+        '<A HREF="#1" TARGET="data">第一章　総則（第一条）</A><BR>'
+        "<P>　　　<B>第一章　総則</B><P>"
+        '<DIV class="arttitle">（目的）</DIV><DIV class="item"><B>第一条</B>\n　目的を定める。\n'
+        '<DIV class="number"><B>一</B>\n　第一号</DIV></DIV>'
+        '<DIV class="item"><B>２</B>\n　第二項。</DIV>'
+        "<BR>　　　<B>附　則　（平成一一年二月三日法律第二号）　抄</B><BR><P>この法律は施行する。</DIV>"
+        "</BODY></HTML>"
+    )
+    document = parse_statute(page, doc_id="t.html")
+    assert document.title == "試験法"
+    assert document.date == datetime.date(1998, 1, 5)
+    assert dict(document.meta) == {
+        "format": "egov-statute",
+        "law_number": "平成十年法律第一号",
+        "last_amended": "平成一一年二月三日法律第二号",
+    }
+    assert [(s.number, s.heading, s.path, s.text) for s in document.sections] == [
+        (
+            "1",
+            "目的",
+            ("第一章 総則", "目的"),
+            "第一条\u3000目的を定める。\n一\u3000第一号\n２\u3000第二項。",
+        ),
+        (
+            "附則(平成11年法律第2号)",
+            "",
+            ("附則（平成一一年二月三日法律第二号）抄",),
+            "この法律は施行する。",
+        ),
+    ]
+
+
+@pytest.mark.slow
+def test_every_section_of_every_statute_has_text_and_a_number(data: Path) -> None:
+    errors: list[tuple[Path, Exception]] = []
+    documents = list(load(data / "egov_law_html_2013", on_error=lambda p, e: errors.append((p, e))))
+    assert errors == []
+    assert len(documents) == 1029
+    assert all(d.title and d.date and d.category and d.sections for d in documents)
+    empty = [
+        (d.id, s.number) for d in documents for s in d.sections if not (s.text.strip() and s.number)
+    ]
+    assert empty == []
+    assert sum(len(d.sections) for d in documents) > 40000
