@@ -438,15 +438,13 @@ def _wipe(index_dir: Path, lock_timeout: float) -> None:
     """
     if not index_dir.is_dir():
         return
-    from whoosh.util import now
-
     from mofasearch import storage
     from mofasearch.index import META_FILE
 
     lock = storage.file_storage(index_dir).lock("MAIN_WRITELOCK")
-    deadline = now() + lock_timeout
+    deadline = time.monotonic() + lock_timeout
     while not lock.acquire(blocking=False):
-        if now() >= deadline:
+        if time.monotonic() >= deadline:
             raise IndexLockedError(
                 f"another writer holds the lock of the index in {index_dir}; not rebuilding it",
                 index_dir,
