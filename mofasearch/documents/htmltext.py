@@ -134,18 +134,18 @@ def html_blocks(text: str) -> HtmlText:
 
 
 def _attrs(source: str) -> dict[str, str]:
+    """Attribute names and raw values; parsers only compare class, align, name and href's "#"."""
     if not source or source.isspace():
         return {}
-    return {
-        key.lower(): html.unescape(v1 or v2 or v3 or "")
-        for key, v1, v2, v3 in _ATTR.findall(source)
-    }
+    return {key.lower(): v1 or v2 or v3 for key, v1, v2, v3 in _ATTR.findall(source)}
 
 
 def _collapse(raw: str) -> str:
     if "\n" in raw:
         raw = _BREAK.sub(" ", _WIDE_BREAK.sub("", raw))
-    return _SPACES.sub(" ", raw).strip(" ")
+    if "  " in raw or "\t" in raw or "\xa0" in raw or "\r" in raw or "\f" in raw:
+        raw = _SPACES.sub(" ", raw)
+    return raw.strip(" ")
 
 
 class _Builder:
@@ -196,6 +196,8 @@ class _Builder:
         self.soft = soft
 
     def data(self, raw: str) -> None:
+        if not self.started and not self.pre_depth and raw.isspace():
+            return  # leading whitespace of a line is never kept
         raw = html.unescape(raw) if "&" in raw else raw
         if self.pre_depth and "\n" in raw:
             lines = raw.split("\n")
