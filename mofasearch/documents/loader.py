@@ -39,7 +39,8 @@ OnError = Callable[[Path, DocumentParseError], object]
 def iter_source_files(path: str | os.PathLike[str]) -> Iterator[Path]:
     """The files ``load`` reads under ``path``, sorted, skipping README*, LICENSE* and hidden ones.
 
-    A file path yields itself. Symbolic links to directories are not followed (no cycles).
+    A file path yields itself. Symbolic links to directories are not followed (no cycles); a
+    folder that cannot be listed is logged and skipped.
     """
     root = Path(path)
     if not root.is_dir():
@@ -47,11 +48,16 @@ def iter_source_files(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise DocumentParseError("no such file or directory", root)
         yield root
         return
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, onerror=_walk_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not _skipped(name):
-                yield Path(folder, name)
+            file = Path(folder, name)
+            if not _skipped(name) and file.is_file():  # no sockets, FIFOs or dangling links
+                yield file
+
+
+def _walk_error(error: OSError) -> None:
+    log.warning("cannot list %s: %s", error.filename, error.strerror or error)
 
 
 def _skipped(name: str) -> bool:
