@@ -83,7 +83,8 @@ def indexing(name: str, corpus: dict[str, Any], engines: dict[str, Any]) -> list
                 _f(s),
                 f"{sections / s:,.0f}",
                 f"{chars / s:,.0f}",
-                _mb(b["peak_rss"]),
+                _mb(b["peak_rss"])
+                + (f" + {_mb(b['peak_rss_children'])}" if b.get("peak_rss_children") else ""),
                 _f(b["size_bytes"] / MB, 1),
                 _ratio(s, floor),
                 _ratio(s, naive),
@@ -153,6 +154,8 @@ def quality(name: str, entry: dict[str, Any], engines: dict[str, Any]) -> list[s
     rows = []
     for eng, m in q.items():
         note = "" if m["n"] == entry["questions"] else f" (first {m['n']:,})"
+        if m.get("failed"):
+            note += f" ({m['failed']} refused)"
         rows.append(
             [
                 eng + note,

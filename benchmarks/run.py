@@ -168,7 +168,7 @@ def run_sets(
             "questions": len(qset.questions),
             "notes": qset.notes,
             **answered,
-            "quality": suite.quality(rankings, qset.questions, engines),
+            "quality": suite.quality(rankings, qset.questions, engines, answered["failed"]),
         }
         results["sets"][qset.name] = entry
         if qset.name == "lawqa":
@@ -176,7 +176,7 @@ def run_sets(
             results["sets"]["lawqa-specific"] = {
                 "questions": len(specific),
                 "notes": ["the 66 non-generic questions"],
-                "quality": suite.quality(rankings, specific, engines),
+                "quality": suite.quality(rankings, specific, engines, answered["failed"]),
             }
         built_sets[qset.name] = built
     return built_sets

@@ -6,6 +6,7 @@ Every build is checked: an engine must report as many sections as it was given.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import pickle
@@ -89,24 +90,32 @@ def index_corpus(
 
 def _interleaved(
     engines: Sequence[tuple[Engine, Any]], questions: Sequence[Question], k: int, warmup: int
-) -> tuple[dict[str, list[float]], dict[str, dict[str, list[str]]]]:
+) -> tuple[dict[str, list[float]], dict[str, dict[str, list[str]]], dict[str, list[str]]]:
     """Each question goes to every engine before the next question (in a rotating order), so a
-    busy moment on a shared machine falls on all engines alike."""
-    for eng, handle in engines:
-        for q in questions[:warmup]:
-            eng.search(handle, q.text, k)
+    busy moment on a shared machine falls on all engines alike. A question an engine refuses
+    (its documented query error) gets an empty ranking and is listed as failed."""
     latencies: dict[str, list[float]] = {eng.name: [] for eng, _ in engines}
     rankings: dict[str, dict[str, list[str]]] = {eng.name: {} for eng, _ in engines}
+    failed: dict[str, list[str]] = {eng.name: [] for eng, _ in engines}
+    refusals = {eng.name: eng.query_errors() for eng, _ in engines}
+    for eng, handle in engines:
+        for q in questions[:warmup]:
+            with contextlib.suppress(*refusals[eng.name]):
+                eng.search(handle, q.text, k)
     for i, q in enumerate(questions):
         shift = i % len(engines)
         for eng, handle in [*engines[shift:], *engines[:shift]]:
             if eng.max_questions is not None and i >= eng.max_questions:
                 continue
             start = time.perf_counter()
-            ranked = eng.search(handle, q.text, k)
+            try:
+                ranked = eng.search(handle, q.text, k)
+            except refusals[eng.name]:
+                ranked = []
+                failed[eng.name].append(q.qid)
             latencies[eng.name].append(time.perf_counter() - start)
             rankings[eng.name][q.qid] = ranked
-    return latencies, rankings
+    return latencies, rankings, failed
 
 
 def answer_questions(
@@ -119,13 +128,18 @@ def answer_questions(
     """Warm top-10 latency (interleaved) and top-100 rankings for quality, per engine."""
     handles = [(eng, eng.open(built.paths[eng.index_key()])) for eng in engines]
     try:
-        timed, _ = _interleaved(handles, questions[:latency_questions], 10, warmup)
+        timed, _, _ = _interleaved(handles, questions[:latency_questions], 10, warmup)
         judged = [(eng, h) for eng, h in handles if not eng.latency_only]
-        slow, rankings = _interleaved(judged, questions, 100, 0)
+        slow, rankings, failed = _interleaved(judged, questions, 100, 0)
     finally:
         for eng, handle in handles:
             eng.close(handle)
-    out: dict[str, Any] = {"latency": {}, "latency_k100": {}, "rankings": rankings}
+    out: dict[str, Any] = {
+        "latency": {},
+        "latency_k100": {},
+        "rankings": rankings,
+        "failed": {name: ids for name, ids in failed.items() if ids},
+    }
     for eng in engines:
         out["latency"][eng.name] = latency_summary(timed[eng.name])
         out["latency"][eng.name]["samples_ms"] = [round(s * 1000, 3) for s in timed[eng.name]]
@@ -138,8 +152,10 @@ def quality(
     rankings: dict[str, dict[str, list[str]]],
     questions: Sequence[Question],
     engines: Sequence[Engine],
+    failed: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Metrics per engine over the questions it answered (a slow peer's first N, stated)."""
+    """Metrics per engine over the questions it was asked (a slow peer's first N, stated); a
+    refused question counts as a zero and is also counted in ``failed``."""
     out = {}
     for eng in engines:
         if eng.latency_only:
@@ -147,6 +163,8 @@ def quality(
         asked = questions[: eng.max_questions] if eng.max_questions else questions
         figures: dict[str, Any] = evaluate(rankings[eng.name], {q.qid: q.relevant for q in asked})
         figures["n"] = len(asked)
+        refused = set((failed or {}).get(eng.name, ()))
+        figures["failed"] = sum(q.qid in refused for q in asked)
         out[eng.name] = figures
     return out
 

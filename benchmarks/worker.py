@@ -8,8 +8,10 @@ corpus), ``query`` (timed questions against a built index, with the process's me
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
+import resource
 import sys
 import time
 from pathlib import Path
@@ -58,10 +60,13 @@ def build(spec: dict[str, Any]) -> dict[str, Any]:
         count = eng.count(handle)
     finally:
         eng.close(handle)
+    # a multi-process build (writer jobs) also has helpers: the largest one's peak, or 0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {
         "seconds": seconds,
         "rss_baseline": baseline,
         "peak_rss": peak,
+        "peak_rss_children": children,
         "count": count,
         "size_bytes": size_on_disk(index),
     }
@@ -74,16 +79,21 @@ def query(spec: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     handle = eng.open(Path(spec["index"]))
     open_seconds = time.perf_counter() - start
-    k, questions = spec["k"], spec["questions"]
+    k, questions, refusals = spec["k"], spec["questions"], eng.query_errors()
     for text in questions[: spec.get("warmup", 20)]:
-        eng.search(handle, text, k)
-    latencies = []
+        with contextlib.suppress(*refusals):
+            eng.search(handle, text, k)
+    latencies, failed = [], 0
     for text in questions:
         start = time.perf_counter()
-        eng.search(handle, text, k)
+        try:
+            eng.search(handle, text, k)
+        except refusals:
+            failed += 1
         latencies.append(time.perf_counter() - start)
     answer = {
         "open_seconds": open_seconds,
+        "failed": failed,
         "latencies": latencies,
         "rss_before_open": before,
         "rss": rss(),

@@ -210,3 +210,18 @@ def test_quick_mode_and_unknown_engines():
     assert arguments(["--all"]).scale and arguments(["--all"]).cold_start
     with pytest.raises(KeyError, match="unknown engine"):
         engine("elasticsearch")
+
+
+def test_a_refused_question_counts_as_failed_not_as_a_crash(data, tmp_path):
+    mofa = engine("mofasearch")
+    if mofa.missing():
+        pytest.skip(mofa.missing())
+    qset = D.load_set(data, "jsquad")
+    questions = [q for q in qset.questions if q.qid in ("a10336p5q3", qset.questions[0].qid)]
+    needed = {r for q in questions for r in q.relevant}
+    passages = [p for i, p in enumerate(qset.passages) if p.id in needed or i < 10]
+    _, built = suite.index_corpus("refuse", passages, [mofa], tmp_path)
+    answered = suite.answer_questions([mofa], built, questions, latency_questions=2, warmup=0)
+    figures = suite.quality(answered["rankings"], questions, [mofa], answered["failed"])
+    assert answered["failed"] == {"mofasearch": ["a10336p5q3"]}  # 五月雨」… has no opening 「
+    assert figures["mofasearch"]["failed"] == 1 and figures["mofasearch"]["mrr@10"] <= 0.5

@@ -3,7 +3,9 @@
 Options (``--mofa-option key=value``, or a variant ``--mofa-variant label:key=value,...``) are
 passed through so ablation rows come from the same harness: ``create.X`` goes to
 ``Index.create``, ``writer.X`` to ``Index.writer`` (e.g. ``writer.jobs=2``), ``search.X`` or a bare
-key to ``Index.search``.
+key to ``Index.search``, and ``ranking.X`` fields make a ``mofasearch.scoring.RankingConfig``
+given to every search (e.g. ``ranking.bigram_fallback=false``,
+``ranking.weights={"body":1,"title":2}``), so ranking ablations share one build.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from benchmarks.peers import Engine
 
 
 def split_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    parts: dict[str, dict[str, Any]] = {"create": {}, "writer": {}, "search": {}}
+    parts: dict[str, dict[str, Any]] = {"create": {}, "writer": {}, "search": {}, "ranking": {}}
     for key, value in options.items():
         where, _, name = key.rpartition(".")
         if where not in ("", *parts):
-            raise KeyError(f"mofasearch option {key!r}: prefix must be create., writer. or search.")
+            raise KeyError(
+                f"mofasearch option {key!r}: prefix must be create., writer., search. or ranking."
+            )
         parts[where or "search"][name] = value
     return parts
 
@@ -47,9 +51,14 @@ class MofaSearch(Engine):
         self.parts = split_options(self.options)
 
     def index_key(self) -> str:
-        built = {k: v for k, v in self.options.items() if not k.startswith("search.") and "." in k}
+        built = {k: v for k, v in self.options.items() if k.split(".")[0] in ("create", "writer")}
         extra = ",".join(f"{k}={v}" for k, v in sorted(built.items()))
         return f"mofasearch[{extra}]" if extra else "mofasearch"
+
+    def query_errors(self) -> tuple[type[BaseException], ...]:
+        from mofasearch.errors import QuerySyntaxError
+
+        return (QuerySyntaxError,)
 
     def missing(self) -> str | None:
         try:
@@ -73,6 +82,10 @@ class MofaSearch(Engine):
     def open(self, path: Path) -> Any:
         from mofasearch import Index
 
+        if self.parts["ranking"]:
+            from mofasearch.scoring import RankingConfig
+
+            self.parts["search"]["ranking"] = RankingConfig(**self.parts["ranking"])
         return Index.open(path)
 
     def search(self, handle: Any, query: str, k: int) -> list[str]:

@@ -34,6 +34,11 @@ class Engine:
         """Engines with equal keys share one build."""
         return self.index_of or self.name
 
+    def query_errors(self) -> tuple[type[BaseException], ...]:
+        """Errors a question can raise as the engine's documented answer (a syntax error): the
+        harness counts them as failed questions with an empty ranking instead of stopping."""
+        return ()
+
     def missing(self) -> str | None:
         """Why this engine cannot run here (a note for the report), or None."""
         return None
