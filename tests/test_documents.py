@@ -306,3 +306,11 @@ def test_arbitrary_files_give_documents_or_a_parse_error(
         assert error.path == str(path)
         return
     assert documents and all(isinstance(d, Document) and d.sections for d in documents)
+
+
+def test_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
+    line = '{"id": "lone\\ud800", "title": "北方\\ud800", "text": "北方領土\\udc00問題\\ud83d\\ude00"}\n'
+    [document] = load_file(write(tmp_path / "s.jsonl", line))
+    assert (document.id, document.title) == ("lone\ufffd", "北方\ufffd")
+    assert document.sections[0].text == "北方領土\ufffd問題\U0001f600"
+    assert parse_mofa_page("日露\n\n北方\ud800領土。").sections[0].text == "北方\ufffd領土。"

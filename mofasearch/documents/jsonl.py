@@ -7,7 +7,9 @@ honoured; other scalar fields (``doc_id``, ``section`` in the retrieval sets) go
 strings so nothing the producer wrote is silently dropped.
 
 JSON Lines is UTF-8 by definition (RFC 8259), so every line is decoded strictly and an error
-names the line and its byte offset. A record with neither ``text`` nor ``sections`` (a queries
+names the line and its byte offset. A ``\\ud800`` escape without its pair decodes to a lone
+surrogate, which is not a character and cannot be encoded again; it becomes U+FFFD (logged), as a
+strict UTF-8 decoder would make of the same bytes. A record with neither ``text`` nor ``sections`` (a queries
 file, say) means the file is not a document file: an error naming it, not an empty result.
 """
 
@@ -17,6 +19,7 @@ import datetime
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +31,7 @@ log = logging.getLogger("mofasearch.documents")
 
 _KNOWN = frozenset({"id", "title", "text", "sections", "date", "url", "category", "meta"})
 _SCALARS = (str, int, float, bool)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 PathLike = str | os.PathLike[str] | None
 
@@ -85,7 +89,7 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
     if "text" in record:
         if not isinstance(record["text"], str):
             raise fail('"text" must be a string')
-        sections = [Section(text=record["text"])]
+        sections = [Section(text=_clean(record["text"]))]
     elif "sections" in record:
         if not isinstance(record["sections"], list):
             raise fail('"sections" must be a list')
@@ -101,9 +105,9 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
         if key not in _KNOWN and isinstance(value, _SCALARS)
     }
     if isinstance(record.get("meta"), Mapping):
-        meta.update({str(k): _string(v) for k, v in record["meta"].items()})
+        meta.update({_clean(str(k)): _string(v) for k, v in record["meta"].items()})
     return Document(
-        id=str(doc_id),
+        id=_clean(str(doc_id)),
         title=_optional(record.get("title")) or "",
         sections=sections,
         date=_date(record.get("date")),
@@ -115,23 +119,30 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
 
 def _section(item: Any, fail: Any) -> Section:
     if isinstance(item, str):
-        return Section(text=item)
+        return Section(text=_clean(item))
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         raise fail('each section needs a "text" string')
     path = item.get("path") or ()
     if not isinstance(path, list | tuple) or not all(isinstance(p, str) for p in path):
         raise fail('a section "path" must be a list of strings')
     return Section(
-        text=item["text"],
+        text=_clean(item["text"]),
         heading=_optional(item.get("heading")) or "",
         number=_optional(item.get("number")) or "",
-        path=tuple(path),
+        path=tuple(_clean(p) for p in path),
         id=_optional(item.get("id")) or "",
     )
 
 
 def _string(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, bool) else str(value)
+    return json.dumps(value) if isinstance(value, bool) else _clean(str(value))
+
+
+def _clean(text: str) -> str:
+    if _SURROGATE.search(text) is None:
+        return text
+    log.warning("replacing lone surrogates by U+FFFD in %s", ascii(text[:40]))
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _optional(value: Any) -> str | None:

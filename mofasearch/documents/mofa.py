@@ -68,6 +68,7 @@ _TOP = re.compile(r"([0-9０-９]{1,2})[.．](?![0-9０-９])[ \t\u3000]*(.*)", 
 _SUB = re.compile(r"[(（]([0-9０-９]{1,2})[)）][ \t\u3000]*[)）]?[ \t\u3000]*(.*)", re.S)
 _TITLE_SUFFIX = re.compile(r"[(（]?(?:結果)?概要[)）]?")
 _SENTENCE_END = "。．.！？!?"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_HEADING_CHARS = 40
 MAX_TITLE_CHARS = 150
 
@@ -87,6 +88,8 @@ def parse_mofa_page(text: str | bytes, *, url: str | None = None) -> Document:
     """
     if isinstance(text, bytes):
         text = decode(text)
+    elif _SURROGATE.search(text):  # not characters: they could never be encoded again
+        text = _SURROGATE.sub("\ufffd", text)
     doc_id = url or "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
     return page_document(text, doc_id=doc_id, url=url)
 
