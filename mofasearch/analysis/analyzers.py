@@ -166,10 +166,10 @@ def analyze(
             out.append(_token(current))
         r = t.morph
         current = {
-            "surface": r[0],
+            "surface": text[t.startchar : t.endchar],
             "terms": [] if t.stopped else [t.text],
-            "reading": r[2],
-            "part_of_speech": names[r[3]] if 0 <= r[3] < len(names) else (),
+            "reading": t.analysis.reading(r) if r[1] >= 0 else "",
+            "part_of_speech": names[r[1]] if 0 <= r[1] < len(names) else (),
             "position": None if t.stopped else t.pos,
             "start": t.startchar,
             "end": t.endchar,

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from whoosh.analysis import Filter, Token
 
 from mofasearch.analysis import sudachi
-from mofasearch.analysis.morphemes import POS, READING, SUBS, TERM
+from mofasearch.analysis.morphemes import END, POS, START, TERM
 from mofasearch.analysis.settings import AnalysisSettings
 
 
@@ -75,31 +75,34 @@ class SubwordFilter(Filter):
         self.query = query
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        pos = None
+        pos = -1
         emit = None
+        positions = False
         for t in tokens:
             if emit is None:
                 emit = self.query if t.mode == "query" else self.index
+                positions = t.positions
                 pos = t.start_pos - 1
-            t.subword = False
             if t.stopped:
-                if t.positions:
-                    t.pos = max(pos, t.start_pos)  # type: ignore[type-var]
+                if positions:
+                    t.pos = max(pos, t.start_pos)
                 yield t
                 continue
-            pos += 1  # type: ignore[operator]
-            if t.positions:
+            pos += 1
+            if positions:
                 t.pos = pos
             yield t
-            subs = t.morph[SUBS]
-            if emit and subs:
-                yield from _subwords(t, subs)
+            if emit:
+                subs = t.morph[4]  # SUBS
+                if subs:
+                    yield from _subwords(t, subs)
+                    t.subword = False
 
 
 def _subwords(t: Token, subs: tuple) -> Iterator[Token]:  # type: ignore[type-arg]
     unit = t.morph
     chars = t.chars
-    shift = t.startchar - unit[4] if chars else 0
+    shift = t.startchar - unit[START] if chars else 0
     for sub in subs:
         if sub[TERM] == unit[TERM]:
             continue
@@ -107,8 +110,8 @@ def _subwords(t: Token, subs: tuple) -> Iterator[Token]:  # type: ignore[type-ar
         t.morph = sub
         t.subword = True
         if chars:
-            t.startchar = shift + sub[4]
-            t.endchar = shift + sub[5]
+            t.startchar = shift + sub[START]
+            t.endchar = shift + sub[END]
         yield t
     t.morph = unit
 
@@ -118,7 +121,7 @@ class ReadingFilter(Filter):
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for t in tokens:
-            reading = t.morph[READING]
+            reading = t.analysis.reading(t.morph) if t.morph[POS] >= 0 else t.text
             if reading:
                 t.text = reading
             yield t

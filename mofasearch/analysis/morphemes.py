@@ -2,11 +2,17 @@
 
 A *record* is a plain tuple (cheaper than an object per morpheme)::
 
-    (surface, term, reading, pos_id, start, end, subs)
+    (term, pos_id, start, end, subs, ref)
 
-``term`` is the folded normalized form, ``reading`` the folded katakana reading, ``start``/``end``
-character offsets into the text given, and ``subs`` the A sub-units of a longer unit as records
-of the same shape (empty when the unit does not split). Every attribute is read from Sudachi once.
+``term`` is the folded normalized form, ``start``/``end`` character offsets into the text given
+(so the surface is ``text[start:end]``), ``subs`` the A sub-units of a longer unit as records of
+the same shape (empty when the unit does not split), and ``ref`` where the reading comes from:
+the reading itself, or the index of the Sudachi morpheme, read only when a chain asks for it.
+
+This is the hot path of indexing, so each morpheme costs as little as Sudachi allows: the loop
+reads offsets, part of speech and normalized form once; the surface is a slice of the text, and
+the reading is fetched lazily (only the reading chain wants it). :class:`Analysis` is the list of
+records of one text, with :meth:`Analysis.reading`.
 
 The title/body chain, the reading chain and ``analyze`` over one field value all ask for the same
 records: a small per-thread cache of the last few texts lets them share one Sudachi pass.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import lru_cache
 from typing import Any
 
 from mofasearch.analysis import sudachi
@@ -26,17 +33,42 @@ from mofasearch.analysis.settings import lexicalized_words
 
 log = logging.getLogger("mofasearch.analysis")
 
-Record = tuple[str, str, str, int, int, int, tuple[Any, ...]]
-SURFACE, TERM, READING, POS, START, END, SUBS = range(7)
+Record = tuple[str, int, int, int, tuple[Any, ...], "str | int"]
+TERM, POS, START, END, SUBS, REF = range(6)
 
 _CACHE_SIZE = 4
+_CHUNK_STRIDE = 1 << 20  # ref = chunk number * stride + index in the chunk
 _local = threading.local()
+
+
+class Analysis(list):  # type: ignore[type-arg]
+    """The records of one text, and the Sudachi morphemes their readings come from."""
+
+    __slots__ = ("text", "morphemes")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.morphemes: list[Any] = []
+
+    def reading(self, rec: Record) -> str:
+        """The katakana reading of a record."""
+        ref = rec[REF]
+        if isinstance(ref, str):
+            return ref
+        chunk, i = divmod(ref, _CHUNK_STRIDE)
+        return fold_term(self.morphemes[chunk][i].reading_form())
+
+    def surface(self, rec: Record) -> str:
+        return self.text[rec[START] : rec[END]]
 
 
 def records(
     text: str, mode: str = "C", key: tuple[str, ...] = (), *, kana_query: bool = False
-) -> list[Record]:
+) -> Analysis:
     """The morpheme records of ``text`` (cached per thread; never raises for any ``str``)."""
+    if not isinstance(text, str):
+        text = str(text)
     if kana_query:
         text = katakanize_kana_runs(text)
     cache = getattr(_local, "cache", None)
@@ -45,7 +77,7 @@ def records(
     ck = (text, mode, key)
     found = cache.get(ck)
     if found is not None:
-        return found
+        return found  # type: ignore[no-any-return]
     found = _analyze(text, mode, key)
     if len(cache) >= _CACHE_SIZE:
         del cache[next(iter(cache))]
@@ -53,29 +85,34 @@ def records(
     return found
 
 
-def _analyze(text: str, mode: str, key: tuple[str, ...]) -> list[Record]:
-    if not isinstance(text, str):
-        text = str(text)
+def clear_cache() -> None:
+    """Forget this thread's cached analyses (benchmarks use it to time a cold pass)."""
+    cache = getattr(_local, "cache", None)
+    if cache:
+        cache.clear()
+
+
+def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
+    out = Analysis(text)
     if not text:
-        return []
+        return out
     tok = sudachi.tokenizer(key, mode)
-    splittable = _splittable(key)
-    out: list[Record] = []
+    kinds, numerals = _pos_classes(key)
+    has_numeral = False
     for offset, piece in sudachi.chunks(text):
         try:
             ms = tok.tokenize(piece)
         except UnicodeEncodeError:
-            piece = sudachi.sanitize(piece)
-            ms = _safe_tokenize(tok, piece)
+            ms = _safe_tokenize(tok, sudachi.sanitize(piece))
         except Exception as exc:  # Sudachi's own errors: log, and drop only this piece
             log.warning("Sudachi could not analyze %d characters: %s", len(piece), exc)
             continue
-        _append(out, ms, offset, splittable, mode != "A")
-    if _NUMERAL_POS.get(key) is None:
-        _NUMERAL_POS[key] = _numeral_ids(key)
-    numerals = _NUMERAL_POS[key]
-    if any(r[POS] in numerals for r in out):
-        out = _repair_lexicalized(text, out, numerals, _common_noun_id(key))
+        base = len(out.morphemes) * _CHUNK_STRIDE
+        out.morphemes.append(ms)
+        splits = _SPLITS.setdefault(key, {}) if mode != "A" else None
+        has_numeral |= _append(out, ms, piece, offset, base, kinds, splits)
+    if has_numeral:
+        out[:] = _repair_lexicalized(out, numerals, _common_noun_id(key))
     return out
 
 
@@ -87,66 +124,122 @@ def _safe_tokenize(tok: Any, piece: str) -> Any:
         return []
 
 
+_FOLD: dict[str, str] = {}
+
+
+def _fold(form: str) -> str:
+    """:func:`fold_term` behind a dictionary: most forms recur, and a lookup is cheaper."""
+    folded = _FOLD.get(form)
+    if folded is None:
+        if len(_FOLD) > 200_000:
+            _FOLD.clear()
+        folded = _FOLD[form] = fold_term(form)
+    return folded
+
+
 def _append(
-    out: list[Record], ms: Any, offset: int, splittable: tuple[bool, ...], may_split: bool
-) -> None:
+    out: list[Record],
+    ms: Any,
+    piece: str,
+    offset: int,
+    base: int,
+    kinds: tuple[int, ...],
+    splits: dict[str, Any] | None,
+) -> bool:
+    """Append the records of ``ms``; whether one is a numeral (then lexicalized words apply).
+
+    ``splits`` memoizes A splits by surface (checked against the word id), so a word that
+    recurs is split by Sudachi once per process; None means no splitting (mode A).
+    """
+    fold_get = _FOLD.get
+    append = out.append
+    has_numeral = False
+    ref = base
+    split, numeral = _SPLIT, _NUMERAL
+    nosubs: tuple[Any, ...] = ()
+    end = 0
+    for m in ms:
+        start = end  # Sudachi's morphemes tile the input: one begins where the last ended
+        end = m.end()
+        pos = m.part_of_speech_id()
+        nf = m.normalized_form()
+        subs = nosubs
+        kind = kinds[pos]
+        if kind == split:
+            if splits is not None and end - start > 1:
+                subs = _split(m, piece[start:end], splits)
+                if subs:
+                    subs = _place(subs, start + offset)
+        elif kind == numeral:
+            has_numeral = True
+        append((fold_get(nf) or _fold(nf), pos, start + offset, end + offset, subs, ref))
+        ref += 1
+    return has_numeral
+
+
+_OOV_IDS = 0xF000_0000  # Sudachi's word ids for unknown words; they never split
+
+
+def _split(m: Any, surface: str, splits: dict[str, Any]) -> tuple[Any, ...]:
+    """The A sub-units of ``m`` as ``(term, pos, start, end, reading)`` relative to it."""
+    wid = m.word_id()
+    if wid >= _OOV_IDS:
+        return ()
+    known = splits.get(surface)
+    if known is not None and known[0] == wid:
+        return known[1]  # type: ignore[no-any-return]
     from sudachipy import SplitMode
 
-    split_a = SplitMode.A
-    for m in ms:
-        start = m.begin() + offset
-        end = m.end() + offset
-        pos = m.part_of_speech_id()
-        subs: tuple[Any, ...] = ()
-        if may_split and end - start > 1 and splittable[pos]:
-            parts = m.split(split_a)
-            if len(parts) > 1:
-                subs = tuple(
-                    (
-                        p.surface(),
-                        fold_term(p.normalized_form()),
-                        fold_term(p.reading_form()),
-                        p.part_of_speech_id(),
-                        p.begin() + offset,
-                        p.end() + offset,
-                        (),
-                    )
-                    for p in parts
-                )
-        out.append(
+    parts = m.split(SplitMode.A)
+    rel: tuple[Any, ...] = ()
+    if len(parts) > 1:
+        b0 = m.begin()
+        rel = tuple(
             (
-                m.surface(),
-                fold_term(m.normalized_form()),
-                fold_term(m.reading_form()),
-                pos,
-                start,
-                end,
-                subs,
+                _fold(p.normalized_form()),
+                p.part_of_speech_id(),
+                p.begin() - b0,
+                p.end() - b0,
+                fold_term(p.reading_form()),
             )
+            for p in parts
         )
+    if len(splits) > 200_000:
+        splits.clear()
+    splits[surface] = (wid, rel)
+    return rel
+
+
+def _place(rel: tuple[Any, ...], at: int) -> tuple[Record, ...]:
+    return tuple((t, pos, at + b, at + e, (), reading) for t, pos, b, e, reading in rel)
+
+
+_SPLITS: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
 _NEVER_SPLIT = ("助詞", "助動詞", "補助記号", "記号", "空白")
-_NUMERAL_POS: dict[tuple[str, ...], frozenset[int]] = {}
+_KEEP, _SPLIT, _NUMERAL = 0, 1, 2
 
 
-def _splittable(key: tuple[str, ...]) -> tuple[bool, ...]:
-    return tuple(not v for v in sudachi.pos_table(key, _NEVER_SPLIT))
+@lru_cache(maxsize=8)
+def _pos_classes(key: tuple[str, ...]) -> tuple[tuple[int, ...], frozenset[int]]:
+    """Per part-of-speech id: kept whole, may split into A units, or numeral; numeral ids."""
+    never = sudachi.pos_table(key, _NEVER_SPLIT)
+    numeral = sudachi.pos_table(key, ("名詞,数詞",))
+    kinds = tuple(
+        _NUMERAL if num else _KEEP if nev else _SPLIT
+        for nev, num in zip(never, numeral, strict=True)
+    )
+    return kinds, frozenset(i for i, v in enumerate(numeral) if v)
 
 
-def _numeral_ids(key: tuple[str, ...]) -> frozenset[int]:
-    table = sudachi.pos_table(key, ("名詞,数詞",))
-    return frozenset(i for i, v in enumerate(table) if v)
-
-
+@lru_cache(maxsize=8)
 def _common_noun_id(key: tuple[str, ...]) -> int:
     names = sudachi.pos_names(key)
     return names.index(("名詞", "普通名詞", "一般", "*", "*", "*"))
 
 
-def _repair_lexicalized(
-    text: str, recs: list[Record], numerals: frozenset[int], noun: int
-) -> list[Record]:
+def _repair_lexicalized(recs: Analysis, numerals: frozenset[int], noun: int) -> list[Record]:
     """Merge morphemes that spell a listed lexicalized word starting at a numeral."""
     starts = {r[START]: i for i, r in enumerate(recs)}
     out: list[Record] = []
@@ -154,7 +247,7 @@ def _repair_lexicalized(
     while i < len(recs):
         merged = None
         if recs[i][POS] in numerals:
-            merged = _merge_at(text, recs, i, starts, noun)
+            merged = _merge_at(recs, i, starts, noun)
         if merged is None:
             out.append(recs[i])
             i += 1
@@ -165,8 +258,9 @@ def _repair_lexicalized(
 
 
 def _merge_at(
-    text: str, recs: list[Record], i: int, starts: dict[int, int], noun: int
+    recs: Analysis, i: int, starts: dict[int, int], noun: int
 ) -> tuple[Record, int] | None:
+    text = recs.text
     first = recs[i]
     begin = first[START]
     for surface, reading, not_after, after in lexicalized_words():
@@ -185,5 +279,5 @@ def _merge_at(
             if nxt not in after:
                 continue
         term = fold_term(surface)
-        return (surface, term, reading or first[READING], noun, begin, end, ()), j
+        return (term, noun, begin, end, (), reading or recs.reading(first)), j
     return None

@@ -61,22 +61,28 @@ class SudachiTokenizer(Tokenizer):
             return
         s = self.settings
         kana = self.kana_queries and mode == "query"
-        for r in records(value, s.mode, s.dictionary_key, kana_query=kana):
-            t.text = r[1]
+        analysis = t.analysis = records(value, s.mode, s.dictionary_key, kana_query=kana)
+        if not (chars or keeporiginal or not removestops):
+            for r in analysis:  # the indexing path: as little per token as possible
+                t.text = r[0]
+                t.morph = r
+                yield t
+            return
+        for r in analysis:
+            t.text = r[0]
             t.morph = r
             t.stopped = False
-            t.boost = 1.0
             if keeporiginal:
-                t.original = r[0]
+                t.original = value[r[2] : r[3]]
             if chars:
-                t.startchar = start_char + r[4]
-                t.endchar = start_char + r[5]
+                t.startchar = start_char + r[2]
+                t.endchar = start_char + r[3]
             yield t
 
 
 def _whole(t: Token, value: str, start_pos: int, start_char: int) -> Iterator[Token]:
     t.original = t.text = value
-    t.morph = (value, value, value, -1, 0, len(value), ())
+    t.morph = (value, -1, 0, len(value), (), value)
     t.stopped = False
     t.boost = 1.0
     if t.positions:
