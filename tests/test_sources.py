@@ -178,6 +178,15 @@ def test_lost_manifest_is_recovered_by_redoing_the_work(project: Path) -> None:
     assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
 
 
+def test_empty_folder_gives_an_empty_index(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    report = sync(tmp_path / "index", [tmp_path / "empty"])
+    assert report.ok and report.documents_added == 0
+    assert indexed_ids(tmp_path / "index") == set()
+    with Index.open(tmp_path / "index") as ix:
+        assert ix.stats()["documents"] == 0
+
+
 def test_missing_path_is_an_error(project: Path) -> None:
     with pytest.raises(MofaSearchError, match="no such file or directory") as info:
         sync(project / "index", [project / "nope"])
