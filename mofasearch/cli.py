@@ -374,6 +374,11 @@ def _add_analyze(sub: Any) -> None:
         default="C",
         help="Sudachi split mode: A short units, C long units (default C)",
     )
+    p.add_argument(
+        "--query",
+        action="store_true",
+        help="analyze as a query is (sub-words and synonyms a search looks for)",
+    )
     _json_option(p, "the tokens")
     p.set_defaults(run=cmd_analyze)
 
@@ -381,9 +386,9 @@ def _add_analyze(sub: Any) -> None:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from mofasearch.analysis import analyze
 
-    tokens = [tok.to_dict() for tok in analyze(args.text, mode=args.mode)]
+    tokens = [tok.to_dict() for tok in analyze(args.text, mode=args.mode, query=args.query)]
     if args.json:
-        _print_json({"text": args.text, "mode": args.mode, "tokens": tokens})
+        _print_json({"text": args.text, "mode": args.mode, "query": args.query, "tokens": tokens})
         return EXIT_OK
     for tok in tokens:
         print("\t".join(_token_columns(tok)))

@@ -172,7 +172,7 @@ def test_analyze_json_and_text(work: Path) -> None:
     run = mofasearch("analyze", text, "--mode", "a", "--json", cwd=work)
     assert run.code == 0, run.err
     result = run.json()
-    assert result["mode"] == "A"
+    assert result["mode"] == "A" and result["query"] is False
     tokens = result["tokens"]
     surfaces = [t["surface"] for t in tokens]
     assert "議定" in surfaces and "批准" in surfaces  # mode A: short units
