@@ -27,9 +27,9 @@ The reads through a file object are covered by :class:`SafeStructFile` / :class:
 Whoosh's module globals are never patched: plain Whoosh code elsewhere in the process is
 unaffected.
 
-Besides classes, two vetted shims stand in for the stdlib callables a real TOC names:
-``_codecs.encode`` (how protocol 2 spells ``bytes``; latin-1 only) and ``re._compile`` (how a
-compiled pattern pickles; a string pattern and integer flags only).
+Besides classes, two stdlib callables a real index names resolve to stand-ins: ``_codecs.encode``
+(how protocol 2 spells ``bytes``) to the ``bytes`` class itself, and ``re._compile`` (how a
+compiled pattern pickles) to a shim accepting a string pattern and integer flags only.
 """
 
 from __future__ import annotations
@@ -136,13 +136,6 @@ def allowed_names() -> frozenset[str]:
         return SCHEMA_NAMES | MOFASEARCH_NAMES | frozenset(_registry)
 
 
-def _latin1_bytes(text: Any, encoding: str = "latin1") -> bytes:
-    """Stands in for ``_codecs.encode``: protocol 2 writes ``bytes`` as a latin-1 string."""
-    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        raise UnsafeIndexError(f"refusing _codecs.encode({type(text).__name__}, {encoding!r})")
-    return text.encode("latin-1")
-
-
 def _compile_pattern(pattern: Any, flags: Any = 0) -> re.Pattern[Any]:
     """Stands in for ``re._compile``: how a tokenizer's compiled expression pickles."""
     if not isinstance(pattern, str | bytes) or type(flags) is not int:
@@ -202,9 +195,14 @@ class RestrictedUnpickler(pickle.Unpickler):
         return None
 
 
+def _reader(data: bytes) -> io.BufferedReader:
+    # a file with peek() lets the C unpickler read ahead: as fast as pickle.loads on bytes
+    return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+
+
 def loads(data: bytes, *, schema: bool = False, where: str = "") -> Any:
     """``pickle.loads`` restricted to plain values (or, with ``schema``, schema classes)."""
-    return RestrictedUnpickler(io.BytesIO(data), schema=schema, where=where).load()
+    return RestrictedUnpickler(_reader(data), schema=schema, where=where).load()
 
 
 def load(file: IO[bytes], *, schema: bool = False, where: str = "") -> Any:
@@ -219,7 +217,7 @@ class _NoGlobals(pickle.Unpickler):
 
 def loads_numbers(data: bytes) -> Any:
     """Unpickle a posting value (positions, characters, boosts): no name may appear at all."""
-    return _NoGlobals(io.BytesIO(data)).load()
+    return _NoGlobals(_reader(data)).load()
 
 
 def _read_pickle(f: Any) -> Any:
@@ -516,13 +514,15 @@ def safe_format(format_: Any) -> Any:
         if isinstance(format_, formats.Positions):
             raise UnsafeIndexError(f"format {cls.__qualname__} decodes postings with pickle")
         return format_
-    copy = object.__new__(safe)
+    copy: Any = object.__new__(safe)
     copy.__dict__.update(format_.__dict__)
     return copy
 
 
 _SUBSTITUTES: dict[str, Any] = {
-    "_codecs.encode": _latin1_bytes,
+    # protocol 2 writes bytes as _codecs.encode(text, "latin1"); the bytes class does the same
+    # in C (bytes(text, "latin1")), and like it can only turn a string into bytes
+    "_codecs.encode": bytes,
     "re._compile": _compile_pattern,
     "whoosh.codec.whoosh3.W3Codec": SafeW3Codec,
 }

@@ -76,15 +76,7 @@ def _outcome(path: Path, ix: Index) -> tuple[str, float]:
 SURROGATES = "lone surrogates reach Whoosh's UTF-8 term encoding (bigram chain, ID fields)"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=SURROGATES))
-        if name == "surrogate.jsonl"
-        else name
-        for name in sorted(HOSTILE)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_file_is_indexed_or_named(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(HOSTILE[name])
@@ -159,12 +151,9 @@ def _batch(tmp_path: Path, corpus: Path, names: list[str]) -> None:
 
 
 def test_batch_indexes_every_good_file_and_names_the_bad(tmp_path: Path, corpus: Path) -> None:
-    names = [name for name in HOSTILE if name != "surrogate.jsonl"]
-    assert {"empty.txt", "blank.html", "not-documents.jsonl"} <= set(names)
-    _batch(tmp_path, corpus, names)
+    _batch(tmp_path, corpus, list(HOSTILE))
 
 
-@pytest.mark.xfail(strict=True, reason=SURROGATES + "; the whole run stops on it")
 def test_batch_survives_a_document_the_index_cannot_take(tmp_path: Path, corpus: Path) -> None:
     _batch(tmp_path, corpus, ["surrogate.jsonl", "empty.txt"])
 
