@@ -234,6 +234,10 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
         super().rename_file(oldname, newname, safe=safe)
         if self.durable:
             fsync_directory(self.folder)
+            with self._sync_lock:
+                synced = self._synced.pop(oldname, None)
+                if synced is not None:
+                    self._synced[newname] = synced  # same inode: no need to sync it again
 
     def sync_files(self) -> int:
         """fsync every file of the directory not synced since it was last written.
