@@ -315,7 +315,11 @@ def sync(
     if rebuild:
         _wipe(index_dir, lock_timeout)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with Index.open_or_create(index_dir) as ix:
+    # Plan under the write lock: two runs at once never both act on one stale manifest.
+    with (
+        Index.open_or_create(index_dir) as ix,
+        ix.writer(jobs=jobs, lock_timeout=lock_timeout) as w,
+    ):
         manifest = Manifest.load(index_dir)
         plan = _plan(manifest, roots, displays)
         if paths is None:
@@ -324,18 +328,21 @@ def sync(
             ]
             report.forgotten_roots = [str(manifest.root_path(k)) for k in plan.forgotten]
         if plan.needs_writer:
-            with ix.writer(jobs=jobs, lock_timeout=lock_timeout) as writer:
-                _apply(writer, manifest, plan, report, progress)
-                if progress is not None:  # analysis of the last batch happens in the commit
-                    n = len(plan.jobs)
-                    done = SyncProgress(
+            _apply(w, manifest, plan, report, progress)
+            if progress is not None:  # analysis of the last batch happens in the commit
+                n = len(plan.jobs)
+                progress(
+                    SyncProgress(
                         n, n, report.documents_added, report.sections_added, phase="committing"
                     )
-                    progress(done)
+                )
+            w.commit()
+        else:
+            w.cancel()  # nothing to change: no new index generation
         for key, rel, rec in plan.refreshed:
             manifest.roots[key][rel] = rec
         report.unchanged = plan.unchanged
-        manifest.save()
+        manifest.save()  # after the commit, still under the lock
     report.seconds = time.perf_counter() - started
     log.info("sync %s: %s", index_dir, report.to_dict())
     return report

@@ -147,6 +147,19 @@ def test_rebuild_recovers_an_index_built_with_other_settings(project: Path) -> N
     assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
 
 
+def test_sync_and_rebuild_wait_for_another_writer(project: Path) -> None:
+    from mofasearch.errors import IndexLockedError
+
+    sync(project / "index", [project / "src"])
+    write_passages(project / "src" / "new.jsonl", [("n1", "新しい文書")])
+    with Index.open(project / "index") as ix, ix.writer():
+        for rebuild in (False, True):
+            with pytest.raises(IndexLockedError):
+                sync(project / "index", rebuild=rebuild, lock_timeout=0.2)
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}  # nothing was pulled away
+    assert sync(project / "index").added == [str(project / "src" / "new.jsonl")]
+
+
 def test_moved_project_keeps_its_sources(project: Path, tmp_path: Path) -> None:
     sync(project / "index", [project / "src"])
     moved = tmp_path / "moved"
