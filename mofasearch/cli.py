@@ -72,8 +72,9 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except Exception as exc:
         if debug:
             raise
+        detail = " ".join(str(exc).split())
         _say(
-            f"internal error: {type(exc).__name__}: {exc}; "
+            f"internal error: {type(exc).__name__}: {detail}; "
             "run with MOFASEARCH_DEBUG=1 for the traceback"
         )
         return EXIT_ERROR
