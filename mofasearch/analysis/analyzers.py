@@ -8,11 +8,15 @@ The main chain, readable in one place::
     | SubwordFilter(index, query)      # positions; A sub-units at their unit's position
     | SynonymFilter(settings)          # query time only
 
-Query time (Whoosh's ``mode="query"``): the units *and* their A sub-units are emitted by default
-(``query_subwords=True``), so 北方領土 in a query also meets text where Sudachi split it as
-北方/領土, and 北方 alone meets 北方領土 (indexed with its sub-units). Sub-units share their
-unit's position: a phrase query should take the first token at each position (see
-:func:`phrase_terms`). The reading chain emits katakana readings of the same units and turns
+Index time emits each unit and its A sub-units; query time (Whoosh's ``mode="query"``) emits the
+units only by default (``query_subwords=False``). 北方 in a query still finds 北方領土 (indexed
+with its sub-units), and 北方領土 in a query is segmented as the text is. Measured on 1,500
+JaQuAD dev questions (seed 0) over all 11,144 passages with plain BM25 (k1=1.2, b=0.75) on
+this chain's terms: MRR@10 0.8786 with query units only, 0.8736 with sub-units added (they
+add common, weakly weighted terms). Units only also keep Whoosh's own phrase parsing right:
+it takes every token of a query phrase as the next word. With ``query_subwords=True``, sub-units
+share their unit's position and a phrase should take the first token at each position
+(:func:`phrase_terms`). The reading chain emits katakana readings of the same units and turns
 kana-only query runs into katakana first (にちろ -> ニチロ, one unit whose reading meets 日露's).
 """
 
@@ -87,7 +91,7 @@ def reading_analyzer(
     return (  # type: ignore[no-any-return]
         SudachiTokenizer(s, kana_queries=True)
         | PartOfSpeechStopFilter(s)
-        | SubwordFilter(index=subwords, query=subwords)
+        | SubwordFilter(index=subwords, query=False)
         | ReadingFilter()
     )
 

@@ -81,7 +81,7 @@ class AnalysisSettings:
 
     mode: str = "C"
     subwords: bool = True
-    query_subwords: bool = True
+    query_subwords: bool = False
     stoptags: tuple[str, ...] | None = None
     stopwords: tuple[str, ...] | None = None
     user_dictionaries: tuple[str, ...] = ()
