@@ -79,9 +79,16 @@ class Compiler:
         return [t.text for t in analyzer(text, mode="query") if t.text]
 
     def _word_weights(self, text: str) -> dict[str, float]:
+        """Query words and their weights: A sub-units and question words count for less."""
         weights: dict[str, float] = {}
-        for term in self._terms("body", text):
-            weight = self.config.question_weight if term in question_words() else 1.0
+        asking = question_words()
+        for token in self.schema["body"].analyzer(text, mode="query"):
+            term = token.text
+            if not term:
+                continue
+            weight = self.config.subword_weight if getattr(token, "subword", False) else 1.0
+            if term in asking:
+                weight *= self.config.question_weight
             weights[term] = weights.get(term, 0.0) + weight
         return weights
 
@@ -108,15 +115,19 @@ class Compiler:
         result = Evaluation(self._empty())
         for term, qweight in words.items():
             for name in fields:
-                result.terms.append((name, term, self.config.weight(name) * qweight))
-                result.mask |= self.snapshot.postings_mask(name, term)
+                self._score_and_match(result, name, term, self.config.weight(name) * qweight)
         for term in readings:
-            result.terms.append(("reading", term, self.config.weight("reading")))
-            result.mask |= self.snapshot.postings_mask("reading", term)
+            self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)
         if fields == WORD_FIELDS:
             self._add_bigrams(node.text, result)
         return result
+
+    def _score_and_match(self, result: Evaluation, name: str, term: str, weight: float) -> None:
+        assert result.mask is not None
+        result.terms.append((name, term, weight))
+        ids, _ = self.snapshot.contributions(name, term, self.config)
+        result.mask[ids] = True
 
     def _add_bigrams(self, text: str, result: Evaluation) -> None:
         """Bigrams always add a little score; they match alone only when no word does."""
@@ -164,8 +175,7 @@ class Compiler:
             return Evaluation(None, empty=True)
         for name in scope:
             for term in self.snapshot.expand_prefix(name, prefix, MAX_PREFIX_TERMS):
-                result.terms.append((name, term, self.config.weight(name)))
-                result.mask |= self.snapshot.postings_mask(name, term)
+                self._score_and_match(result, name, term, self.config.weight(name))
                 result.highlight.add(term)
         return result
 

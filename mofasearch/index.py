@@ -73,6 +73,7 @@ class Index:
         self._snapshot: Snapshot | None = None
         self._segment_caches: dict[str, SegmentCache] = {}
         self._closed = False
+        self._schema: Any = None
         _OPEN_INDEXES.add(self)
 
     # lifecycle --------------------------------------------------------------------------------
@@ -142,7 +143,10 @@ class Index:
 
     @property
     def schema(self) -> Any:
-        return self._ix.schema
+        """The Whoosh schema (read once: Whoosh's own property re-reads the TOC each time)."""
+        if self._schema is None:
+            self._schema = self._ix.schema
+        return self._schema
 
     # writing ----------------------------------------------------------------------------------
 
@@ -169,7 +173,7 @@ class Index:
                 snap = None
             if snap is None:
                 with _storage_errors(self.path):
-                    snap = Snapshot(self._ix.searcher(), self._segment_caches)
+                    snap = Snapshot(self._ix.searcher(), self._segment_caches, self._storage)
                 live = {cache.segid for _, _, cache in snap.leaves}
                 for segid in list(self._segment_caches):
                     if segid not in live:
@@ -208,7 +212,7 @@ class Index:
         snap = self._acquire()
         try:
             return run_search(
-                snap, self._ix.schema, request, ranking or self.ranking, self._snippet_maker
+                snap, snap.schema, request, ranking or self.ranking, self._snippet_maker
             )
         finally:
             snap.release()
@@ -216,7 +220,7 @@ class Index:
     def _snippet_maker(self, terms: set[str]) -> Any:
         from mofasearch.snippets import make_snippet
 
-        analyzer = self._ix.schema["body"].analyzer
+        analyzer = self.schema["body"].analyzer
         frozen = frozenset(terms)
 
         def make(text: str) -> Any:
@@ -230,7 +234,7 @@ class Index:
 
         snap = self._acquire()
         try:
-            return explain(snap, self._ix.schema, query, section_id, ranking or self.ranking)
+            return explain(snap, snap.schema, query, section_id, ranking or self.ranking)
         finally:
             snap.release()
 

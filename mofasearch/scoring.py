@@ -26,17 +26,22 @@ from typing import Any
 import numpy as np
 from whoosh.scoring import BaseScorer, WeightingModel
 
-#: the text fields a query is scored against, and their default weights. A match in the title
-#: or a heading says more about a section than one in its body; the bigram field is a recall
-#: fallback and the reading field only serves kana queries, so both count for less.
+#: the text fields a query is scored against, and their default weights. Per-field BM25 already
+#: makes one match in a short field (a title, a heading) worth more than one in a long body (the
+#: length norm), so the weights only balance the fields: the heading path is the section's own
+#: label and counts a little more; the title is shared by all of a document's sections, which
+#: lifts the whole page when a question names its subject; the bigram field is the recall
+#: fallback for segmentation differences; the reading field only serves kana queries.
+#: Values chosen on JaQuAD dev questions (benchmarks/jaquad_mrr.py), not per query.
 DEFAULT_WEIGHTS = (
-    ("title", 2.0),
+    ("title", 0.75),
     ("heading", 1.5),
     ("body", 1.0),
-    ("bigram", 0.25),
+    ("bigram", 0.4),
     ("reading", 0.5),
 )
-DEFAULT_K1 = (("title", 1.2), ("heading", 1.2))
+#: short passages saturate term frequency early: a lower k1 for body and bigrams
+DEFAULT_K1 = (("title", 1.2), ("heading", 1.2), ("body", 0.5), ("bigram", 0.5))
 DEFAULT_B = (("title", 0.3), ("heading", 0.5))
 
 Pairs = tuple[tuple[str, float], ...]
@@ -64,6 +69,8 @@ class RankingConfig:
     default_k1: float = 1.2
     default_b: float = 0.75
     question_weight: float = 0.2
+    #: weight of a query word's A sub-units (北方/領土 of 北方領土) relative to the unit
+    subword_weight: float = 0.5
     #: when the word fields match nothing, score by bigrams alone (the recall fallback)
     bigram_fallback: bool = True
 

@@ -52,7 +52,8 @@ class SearchRequest:
 
 def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig):  # type: ignore[no-untyped-def]
     """The match mask (live sections only, filters applied), scoring terms and highlight set."""
-    parsed = parse_query(request.query)
+    # lone surrogates cannot be index terms (nor UTF-8): same length, so positions still hold
+    parsed = parse_query(request.query.encode("utf-8", "replace").decode("utf-8"))
     compiler = Compiler(snapshot, schema, config)
     result = compiler.evaluate(parsed.root)
     mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask

@@ -4,7 +4,8 @@ Whoosh's matchers score one posting at a time in Python (~20-30 ms for a short O
 11k sections). mofasearch reads each (field, term) posting list of a segment once into numpy
 (docnums as int32, term frequencies as float32) and scores with array arithmetic instead.
 
-A Whoosh segment never changes its postings, lengths or columns after it is written (deletions
+Postings come from the segment's side-car file (:mod:`mofasearch.impact`) when the writer left
+one, else from Whoosh's postings, read once per term and kept (LRU). A Whoosh segment never changes its postings, lengths or columns after it is written (deletions
 are a separate set, merges make new segments with new ids), so :class:`SegmentCache` is keyed by
 the segment id and shared by every snapshot that contains the segment. Deletions are read per
 snapshot. Caches of segments that left the index are dropped when a new snapshot is built.
@@ -18,7 +19,9 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.reading import TermNotFound
 
+from mofasearch.impact import PostingsFile
 from mofasearch.scoring import byte_length_table
 
 _LENGTHS = None
@@ -35,20 +38,40 @@ EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 
 
+def segment_postings(reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting of the term in the segment, deleted documents included (as Whoosh's
+    statistics count them; the searcher masks deletions itself)."""
+    if fieldname not in reader.schema:
+        return EMPTY_IDS, EMPTY_TF
+    try:
+        matcher = reader._terms.matcher(
+            fieldname, reader._text_to_bytes(fieldname, text), reader.schema[fieldname].format
+        )
+    except TermNotFound:
+        return EMPTY_IDS, EMPTY_TF
+    return read_postings(matcher)
+
+
 def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-    """All (docnum, weight) pairs of a leaf matcher, block by block when the codec allows."""
+    """All (docnum, weight) pairs of a leaf matcher, decoded a whole block at a time."""
     ids: list[Any] = []
     weights: list[Any] = []
-    if isinstance(matcher, W3LeafMatcher):
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while True:
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int32))
-            weights.append(np.asarray(matcher._weights, dtype=np.float32))
+            matcher._read_data()
+            deltas, raw_weights = matcher._data[0], matcher._data[1]
+            count = matcher._blocklength
+            ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+            if raw_weights is None:
+                weights.append(np.ones(count, dtype=np.float32))
+            elif isinstance(raw_weights, float):
+                weights.append(np.full(count, raw_weights, dtype=np.float32))
+            else:
+                weights.append(np.asarray(raw_weights, dtype=np.float32))
             if matcher._lastblock:
                 break
             matcher._goto(matcher._nextoffset)
-        return np.concatenate(ids), np.concatenate(weights)
+        return np.concatenate(ids).astype(np.int32), np.concatenate(weights)
     while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
@@ -62,25 +85,28 @@ class SegmentCache:
     #: posting lists kept per segment before the least recently used are dropped
     MAX_TERMS = 20000
 
-    def __init__(self, segid: str, doccount: int) -> None:
+    def __init__(self, segid: str, doccount: int, side: PostingsFile | None = None) -> None:
         self.segid = segid
         self.doccount = doccount
+        #: the segment's side-car postings (scored fields), when the writer left one
+        self.side = side
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def postings(self, reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.side is not None:
+            found = self.side.postings(fieldname, text)
+            if found is not None:
+                return found
         key = (fieldname, text)
         with self._lock:
             found = self._postings.get(key)
             if found is not None:
                 self._postings.move_to_end(key)
                 return found
-        if fieldname in reader.schema and (fieldname, text) in reader:
-            found = read_postings(reader.postings(fieldname, text))
-        else:
-            found = (EMPTY_IDS, EMPTY_TF)
+        found = segment_postings(reader, fieldname, text)
         with self._lock:
             self._postings[key] = found
             if len(self._postings) > self.MAX_TERMS:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from mofasearch.impact import open_postings
 from mofasearch.scoring import RankingConfig, bm25_tf, rsj_idf
 from mofasearch.segments import SegmentCache
 
@@ -36,8 +37,11 @@ MAX_CONTRIBUTIONS = 20000
 class Snapshot:
     """A committed index state shared by concurrent searches (reference counted)."""
 
-    def __init__(self, searcher: Any, segment_caches: dict[str, SegmentCache]) -> None:
+    def __init__(
+        self, searcher: Any, segment_caches: dict[str, SegmentCache], storage: Any = None
+    ) -> None:
         self.searcher = searcher
+        self.schema = searcher.schema
         self.pid = os.getpid()
         self.lock = threading.RLock()
         self.size = searcher.doc_count_all()
@@ -46,7 +50,9 @@ class Snapshot:
             segid = reader._segment.segment_id() if hasattr(reader, "_segment") else repr(reader)
             cache = segment_caches.get(segid)
             if cache is None:
-                cache = segment_caches[segid] = SegmentCache(segid, reader.doc_count_all())
+                side = open_postings(storage, segid) if storage is not None else None
+                cache = SegmentCache(segid, reader.doc_count_all(), side)
+                segment_caches[segid] = cache
             self.leaves.append((reader, offset, cache))
         self.live = np.ones(self.size, dtype=bool)
         for reader, offset, _ in self.leaves:

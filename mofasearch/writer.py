@@ -21,8 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh.index import LockError
 
+from mofasearch import impact
 from mofasearch.documents.model import Document, Section
 from mofasearch.errors import IndexLockedError, IndexStorageError, MofaSearchError
+from mofasearch.schema import FALLBACK_FIELDS, WORD_FIELDS
+
+SCORED_FIELDS = WORD_FIELDS + FALLBACK_FIELDS
 
 if TYPE_CHECKING:
     from mofasearch.index import Index
@@ -54,6 +58,11 @@ class Writer:
         except OSError as exc:
             raise IndexStorageError(f"cannot write the index: {exc}", index.path) from exc
         self._schema = self._w.schema
+        self._collector: impact.Collector | None = None
+        if self._jobs == 1:
+            scored = tuple(name for name in SCORED_FIELDS if name in self._schema)
+            self._collector = impact.Collector(scored)
+            self._w.pool.add = self._collector.wrap(self._w.pool.add)
         self._buffer: dict[str, Document] = {}
         self._handed: dict[str, list[int]] = {}
         self._deleted: set[str] = set()
@@ -93,13 +102,30 @@ class Writer:
         try:
             self._hand_over()
             self._close_searcher()
-            self._w.commit()
+            self._whoosh_commit()
         except BaseException:
             self._abort()
             raise
         finally:
             self._done = True
         self._index._changed()
+
+    def _whoosh_commit(self) -> None:
+        """Whoosh's ``SegmentWriter.commit`` (2.7.4), with the side-car postings file of the new
+        segment written before the TOC that makes the segment visible."""
+        w = self._w
+        if self._collector is None:
+            w.commit()
+            return
+        w._check_state()
+        final = w._merge_segments(None, None, None)
+        if w._added:
+            final.append(w._finalize_segment())
+            impact.write(w.storage, w.newsegment.segment_id(), self._collector)
+        else:
+            w._close_segment()
+        w._commit_toc(final)
+        w._finish()
 
     def cancel(self) -> None:
         """Drops everything given to this writer; the index stays as it was."""

@@ -1,0 +1,219 @@
+"""End-to-end search on the shipped corpus through the public API (real index on disk)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mofasearch import Index, load
+from mofasearch.errors import QuerySyntaxError
+
+PAGE_2002 = "2002-10-27_apec_koizumi-kasyanov-meeting.txt"
+PAGE_2004 = "2004-06-10_sea-island-summit_japan-russia-summit.txt"
+
+
+@pytest.fixture(scope="module")
+def ix(corpus, tmp_path_factory):
+    index = Index.create(tmp_path_factory.mktemp("corpus") / "index")
+    with index.writer() as w:
+        for doc in load(corpus):
+            w.add(doc)
+    yield index
+    index.close()
+
+
+def test_kyoto_protocol_finds_section_3_2_of_2004(ix):
+    res = ix.search("京都議定書")
+    assert res[0].doc_id == PAGE_2004
+    assert res[0].section == "3.(2)"
+    assert res[0].section_path == ("個別案件", "京都議定書")
+    assert res[0].date == datetime.date(2004, 6, 10)
+
+
+def test_terror_finds_a_section_under_1_of_2002(ix):
+    res = ix.search("テロ")
+    assert res[0].doc_id == PAGE_2002
+    assert res[0].section.split(".")[0] == "1"
+    assert res[0].section_path[0] == "劇場占拠事件"
+
+
+def test_hikaku_finds_denuclearization_section_in_top_3(ix):
+    res = ix.search("非核", group_by_document=False)
+    top = [(h.doc_id, h.section) for h in list(res)[:3]]
+    assert (PAGE_2004, "3.(3)") in top
+
+
+def test_sea_island_summit_without_middle_dot(ix):
+    res = ix.search("シーアイランドサミット")
+    assert res[0].doc_id == PAGE_2004
+
+
+def test_kana_reading_finds_kanji(ix):
+    res = ix.search("にちろ")
+    assert res.total >= 1
+    assert any("日露" in (h.title + h.heading + h.text) for h in res)
+
+
+def test_date_filters_exclude_2002(ix):
+    for res in (
+        ix.search("日露 date:2003..2005"),
+        ix.search("日露", since=datetime.date(2003, 1, 1)),
+    ):
+        assert {h.doc_id for h in res} == {PAGE_2004}
+    assert {h.doc_id for h in ix.search("日露", until=datetime.date(2003, 1, 1))} == {PAGE_2002}
+    assert {h.doc_id for h in ix.search("日露 date:平成16")} == {PAGE_2004}
+
+
+def test_phrase_query(ix):
+    res = ix.search('"平和条約"', group_by_document=False)
+    assert res.total >= 2
+    for hit in res:
+        assert "平和条約" in hit.title + " ".join(hit.section_path) + hit.text
+    same = ix.search("「平和条約」", group_by_document=False)
+    assert [h.section_id for h in same] == [h.section_id for h in res]
+
+
+def test_grouping_one_entry_per_page_with_other_sections(ix):
+    res = ix.search("プーチン大統領")
+    assert res.total == 2
+    assert len({h.doc_id for h in res}) == len(res) == 2
+    for hit in res:
+        assert hit.other_sections, "each page has several sections naming Putin"
+        scores = [o[3] for o in hit.other_sections]
+        assert scores == sorted(scores, reverse=True)
+        assert all(o[3] <= hit.score for o in hit.other_sections)
+        assert hit.section_id not in {o[0] for o in hit.other_sections}
+    flat = ix.search("プーチン大統領", group_by_document=False, limit=100)
+    assert flat.total == len(flat) == sum(1 + len(h.other_sections) for h in res)
+
+
+def test_facets_count_both_pages(ix):
+    res = ix.search("日露")
+    assert res.facets["year"] == {2002: 1, 2004: 1}
+    assert sum(res.facets["category"].values()) == 2
+
+
+def test_section_filter_includes_subsections(ix):
+    res = ix.search("協力 section:3", group_by_document=False, limit=50)
+    assert res.total > 0
+    assert all(h.section == "3" or h.section.startswith("3.") for h in res)
+    narrow = ix.search("協力", section="3.(3)", group_by_document=False)
+    assert {h.section for h in narrow} == {"3.(3)"}
+
+
+def test_boolean_operators(ix):
+    both = ix.search("京都議定書 AND 北朝鮮", group_by_document=False, limit=50)
+    for hit in both:
+        assert "京都議定書" in hit.text + hit.title and "北朝鮮" in hit.text + hit.title
+    without = ix.search("北朝鮮 -京都議定書", group_by_document=False, limit=50)
+    assert without.total > 0
+    assert all("京都議定書" not in h.text for h in without)
+    either = ix.search("京都議定書 OR テロ")
+    assert {h.doc_id for h in either} == {PAGE_2002, PAGE_2004}
+    full_width = ix.search("京都議定書　ＯＲ　テロ")
+    assert [h.section_id for h in full_width] == [h.section_id for h in either]
+
+
+def test_field_queries(ix):
+    res = ix.search("heading:京都議定書", group_by_document=False)
+    assert [h.section for h in res] == ["3.(2)"]
+    assert {h.doc_id for h in ix.search("title:シーアイランド")} == {PAGE_2004}
+
+
+def test_prefix_query(ix):
+    res = ix.search("平和*", group_by_document=False, limit=50)
+    assert res.total > 0
+
+
+def test_unknown_field_is_text(ix):
+    res = ix.search("10:00")
+    assert res.reason is None
+
+
+def test_query_of_nothing_gives_reason(ix):
+    res = ix.search("の")
+    assert res.total == 0 and not list(res)
+    assert res.reason
+
+
+def test_malformed_query_raises_with_position(ix):
+    with pytest.raises(QuerySyntaxError) as info:
+        ix.search('京都 "議定書')
+    assert info.value.position == 3
+
+
+def test_paging_is_stable_and_tie_broken(ix):
+    everything = ix.search("日露", group_by_document=False, limit=100)
+    ids = [h.section_id for h in everything]
+    pages = []
+    for offset in range(0, len(ids), 3):
+        pages.extend(
+            h.section_id for h in ix.search("日露", group_by_document=False, limit=3, offset=offset)
+        )
+    assert pages == ids
+    keys = [(-h.score, h.section_id) for h in everything]
+    assert keys == sorted(keys)
+
+
+def test_sort_by_date(ix):
+    newest = ix.search("日露", sort="-date")
+    assert [h.doc_id for h in newest] == [PAGE_2004, PAGE_2002]
+    oldest = ix.search("日露", sort="date")
+    assert [h.doc_id for h in oldest] == [PAGE_2002, PAGE_2004]
+
+
+def test_snippet_marks_the_matched_surface(ix):
+    hit = ix.search("京都議定書")[0]
+    snippet = hit.snippet
+    assert snippet.spans
+    for start, end in snippet.spans:
+        assert snippet.text[start:end] == "京都議定書"
+    assert "<mark>京都議定書</mark>" in snippet.html()
+
+
+def test_hits_outlive_the_index(corpus, tmp_path):
+    index = Index.create(tmp_path / "ix")
+    with index.writer() as w:
+        for doc in load(corpus):
+            w.add(doc)
+    res = index.search("京都議定書")
+    index.close()
+    assert res[0].snippet.spans
+    data = res.to_dict()
+    assert data["hits"][0]["section"] == "3.(2)"
+    assert data["hits"][0]["date"] == "2004-06-10"
+    assert set(data) == {"query", "total", "took_ms", "reason", "facets", "hits"}
+
+
+def test_explain_names_terms_and_fields(ix):
+    hit = ix.search("京都議定書")[0]
+    text = ix.explain("京都議定書", hit.section_id)
+    assert hit.section_id in text
+    assert "  heading:" in text and "  body:" in text
+    assert f"{hit.score:.4f}" in text
+    parts = [float(line.split()[0]) for line in text.splitlines()[1:]]
+    assert sum(parts) == pytest.approx(hit.score, abs=1e-3)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list('京都議定書日露のテロ "「」()（）-ＡＮＤORNOT*:：titlesection.date2004')
+        )
+        | st.characters(),
+        max_size=40,
+    )
+)
+def test_any_query_gives_results_or_syntax_error(ix, query):
+    try:
+        res = ix.search(query)
+    except QuerySyntaxError as exc:
+        assert 0 <= exc.position <= len(query)
+        return
+    assert res.total >= len(res)
