@@ -25,9 +25,9 @@ def _raise(exc: BaseException):  # type: ignore[no-untyped-def]
         (QuerySyntaxError("unbalanced parenthesis", "(a", 0), 2, "check the query syntax"),
         (IndexLockedError("index is locked", "ix"), 1, "wait for the other writer"),
         (
-            RuntimeError("boom"),
+            RuntimeError("boom\nbang"),
             1,
-            "internal error: RuntimeError: boom; run with MOFASEARCH_DEBUG=1",
+            "internal error: RuntimeError: boom bang; run with MOFASEARCH_DEBUG=1",
         ),
         (KeyboardInterrupt(), 130, "interrupted"),
     ],
