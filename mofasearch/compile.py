@@ -105,10 +105,20 @@ class Compiler:
     def _empty(self) -> np.ndarray:
         return np.zeros(self.snapshot.size, dtype=bool)
 
+    def _scored(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """The fields of the scope that the ranking weighs (a zero weight leaves a field out)."""
+        return tuple(name for name in fields if self.config.weight(name) > 0) or fields
+
     def _eval_Text(self, node: Text, fields: tuple[str, ...]) -> Evaluation:
+        fields = self._scored(fields)
         words = self._word_weights(node.text)
         readings: list[str] = []
-        if fields == WORD_FIELDS and _KANA.match(node.text) and self.config.weight("reading") > 0:
+        if (
+            set(fields) <= set(WORD_FIELDS)
+            and len(fields) > 1
+            and _KANA.match(node.text)
+            and self.config.weight("reading") > 0
+        ):
             readings = list(dict.fromkeys(self._terms("reading", node.text)))
         if not words and not readings:
             return Evaluation(None, empty=True)
@@ -119,7 +129,7 @@ class Compiler:
         for term in readings:
             self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)
-        if fields == WORD_FIELDS:
+        if set(fields) <= set(WORD_FIELDS) and len(fields) > 1:
             self._add_bigrams(node.text, result)
         return result
 
@@ -147,6 +157,7 @@ class Compiler:
             result.highlight.update(bigrams)
 
     def _eval_Phrase(self, node: Phrase, fields: tuple[str, ...]) -> Evaluation:
+        fields = self._scored(fields)
         words = phrase_terms(self.schema["body"].analyzer, node.text)
         if not words:
             return Evaluation(None, empty=True)

@@ -47,7 +47,9 @@ class Snapshot:
         self.size = searcher.doc_count_all()
         self.leaves: list[tuple[Any, int, SegmentCache]] = []
         for reader, offset in searcher.reader().leaf_readers():
-            segid = reader._segment.segment_id() if hasattr(reader, "_segment") else repr(reader)
+            if not hasattr(reader, "_segment"):  # an empty index's placeholder reader
+                continue
+            segid = reader._segment.segment_id()
             cache = segment_caches.get(segid)
             if cache is None:
                 side = open_postings(storage, segid) if storage is not None else None
