@@ -31,9 +31,8 @@ def ids(res):
 
 def test_create_open_and_errors(tmp_path):
     path = tmp_path / "deep" / "index"
-    with Index.create(path) as ix:
-        with ix.writer() as w:
-            w.add(doc("a", "京都議定書の批准"))
+    with Index.create(path) as ix, ix.writer() as w:
+        w.add(doc("a", "京都議定書の批准"))
     with pytest.raises(IndexExistsError):
         Index.create(path)
     with Index.open(path) as ix:
