@@ -528,6 +528,8 @@ def _say(message: str) -> None:
 def _fail(exc: MofaSearchError) -> None:
     message = " ".join(str(exc).split()) or type(exc).__name__
     hint = getattr(exc, "hint", "")
+    if hint and message.endswith(hint):  # the message already ends with the advice
+        message = message[: -len(hint)].rstrip(" ;,.—-") or message
     _say(f"{message} — {hint}" if hint else message)
 
 

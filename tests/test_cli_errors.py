@@ -48,6 +48,18 @@ def test_failures_become_one_line(
     assert "Traceback" not in err
 
 
+def test_advice_is_not_repeated(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mofasearch.errors import IndexVersionError
+
+    error = IndexVersionError("built with other settings; " + IndexVersionError.hint, "ix")
+    monkeypatch.setattr(cli, "cmd_stats", _raise(error))
+    assert cli.main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"mofasearch: built with other settings — {IndexVersionError.hint}\n"
+
+
 def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOFASEARCH_DEBUG", "1")
     monkeypatch.setattr(cli, "cmd_stats", _raise(RuntimeError("boom")))
