@@ -13,6 +13,11 @@ an index that is ahead of its manifest, and the next run simply redoes the same 
 which are idempotent. A file that fails to parse is reported and not recorded, so the next run
 retries it; when a file that was indexed before now fails, its previous documents are kept (and
 its previous record, so it still counts as changed) until it parses again.
+
+A file counts as unchanged when its size and ``mtime_ns`` are as recorded (the hash is computed
+only when they differ, and a touched file whose hash is the same is not re-indexed). Like
+``make``, this misses a rewrite that keeps both size and modification time; ``--rebuild`` covers
+that.
 """
 
 from __future__ import annotations
@@ -211,6 +216,7 @@ class _Job:
     size: int = 0
     mtime_ns: int = 0
     sha256: str = ""
+    error: str | None = None  # why the file could not even be read
 
 
 @dataclass(slots=True)
@@ -253,7 +259,7 @@ def _plan_file(
     try:
         st = path.stat()
     except OSError as exc:
-        job.sha256 = f"error:{exc.strerror or exc}"
+        job.error = exc.strerror or str(exc)
         plan.jobs.append(job)
         return
     job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
@@ -263,7 +269,7 @@ def _plan_file(
     try:
         job.sha256 = _sha256(path)
     except OSError as exc:
-        job.sha256 = f"error:{exc.strerror or exc}"
+        job.error = exc.strerror or str(exc)
         plan.jobs.append(job)
         return
     if prev is not None and prev.sha256 == job.sha256:
@@ -420,8 +426,8 @@ def _load(
     load_file: Callable[..., list[Document]], job: _Job, report: SyncReport
 ) -> list[Document] | None:
     """One file's documents, or None (and a line in the report) when it cannot be used."""
-    if job.sha256.startswith("error:"):
-        report.rejected.append((job.display, job.sha256.removeprefix("error:")))
+    if job.error is not None:
+        report.rejected.append((job.display, job.error))
         return None
     try:
         return list(load_file(job.path, root=job.root_dir))

@@ -110,6 +110,29 @@ def test_rejected_file_is_reported_and_retried(project: Path) -> None:
     assert indexed_ids(project / "index") == {"a1", "a2", "b1", "x1"}
 
 
+def test_unreadable_file_is_rejected_with_the_reason(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, where chmod cannot make a file unreadable: fail the read itself.
+    from mofasearch import sources
+
+    real = sources._sha256
+
+    def sha256(path: Path) -> str:
+        if path.name == "b.jsonl":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(sources, "_sha256", sha256)
+    report = sync(project / "index", [project / "src"])
+    assert [(Path(p).name, reason) for p, reason in report.rejected] == [
+        ("b.jsonl", "Permission denied")
+    ]
+    assert indexed_ids(project / "index") == {"a1", "a2"}
+    monkeypatch.setattr(sources, "_sha256", real)
+    assert [Path(p).name for p in sync(project / "index").added] == ["b.jsonl"]
+
+
 def test_file_that_breaks_keeps_its_previous_documents_until_fixed(project: Path) -> None:
     sync(project / "index", [project / "src"])
     (project / "src" / "b.jsonl").write_text("not json at all\n", encoding="utf-8")
