@@ -169,6 +169,15 @@ def test_reading_chain_meets_kana_queries() -> None:
     assert terms(r, "北方領土") == ["ホッポウリョウド", "ホッポウ", "リョウド"]
 
 
+def test_reading_bigrams_meet_multiword_kana_queries() -> None:
+    r = reading_analyzer(bigrams=True)
+    query = terms(r, "にちろしゅうこう", mode="query")
+    assert query == ["ニチ", "チロ", "ロシ", "シュ", "ュウ", "ウコ", "コウ"]
+    assert query == terms(r, "日露修好")
+    assert full(r, "日露の修好")[:3] == [("ニチ", 0, 0, 2), ("チロ", 1, 0, 2), ("シュ", 2, 3, 5)]
+    assert terms(reading_analyzer(), "にちろしゅうこう", mode="query") == ["ニチロシュウコウ"]
+
+
 def test_bigrams_bridge_context_and_punctuation() -> None:
     b = bigram_analyzer()
     assert terms(b, "シーアイランド・サミット") == terms(b, "シーアイランドサミット")

@@ -32,6 +32,7 @@ CHAINS = {
     "main": japanese_analyzer(),
     "main-query": japanese_analyzer(query_subwords=True),
     "reading": reading_analyzer(),
+    "reading-bigrams": reading_analyzer(bigrams=True),
     "bigram": bigram_analyzer(),
 }
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -30,6 +30,7 @@ from mofasearch.analysis.analyzers import (
 )
 from mofasearch.analysis.filters import (
     PartOfSpeechStopFilter,
+    ReadingBigramFilter,
     ReadingFilter,
     StopWordFilter,
     SubwordFilter,
@@ -45,6 +46,7 @@ __all__ = [
     "AnalyzedToken",
     "BigramTokenizer",
     "PartOfSpeechStopFilter",
+    "ReadingBigramFilter",
     "ReadingFilter",
     "StopWordFilter",
     "SubwordFilter",

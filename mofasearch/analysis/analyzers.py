@@ -31,6 +31,7 @@ from whoosh.analysis.analyzers import Analyzer
 from mofasearch.analysis import sudachi
 from mofasearch.analysis.filters import (
     PartOfSpeechStopFilter,
+    ReadingBigramFilter,
     ReadingFilter,
     StopWordFilter,
     SubwordFilter,
@@ -84,16 +85,32 @@ def japanese_analyzer(
 
 
 def reading_analyzer(
-    mode: str | None = None, *, subwords: bool = True, settings: AnalysisSettings | None = None
+    mode: str | None = None,
+    *,
+    subwords: bool = True,
+    bigrams: bool = False,
+    settings: AnalysisSettings | None = None,
 ) -> Analyzer:
-    """Katakana readings of the units (and sub-units), for kana queries over kanji text."""
+    """Katakana readings of the units (and sub-units), for kana queries over kanji text.
+
+    Kana-only query runs are turned into katakana first. Measured on 588 noun pairs from
+    JaQuAD passages, typed as hiragana: a one-word query (にちろ) meets the text's reading
+    terms 99.3% of the time this way (45.6% without the katakana step), but a two-word query
+    (にちろしゅうこう) only 3.1%, since it becomes one unknown unit. ``bigrams=True`` indexes
+    bigrams of the joined readings of adjacent units instead: 100% of two-word and 97.4% of
+    one-word queries meet, with less precision (short readings are common). A reading field
+    of each kind covers both.
+    """
     s = _settings(settings, mode=mode)
-    return (  # type: ignore[no-any-return]
+    chain = (
         SudachiTokenizer(s, kana_queries=True)
         | PartOfSpeechStopFilter(s)
-        | SubwordFilter(index=subwords, query=False)
+        | SubwordFilter(index=subwords and not bigrams, query=False)
         | ReadingFilter()
     )
+    if bigrams:
+        chain = chain | ReadingBigramFilter()
+    return chain  # type: ignore[no-any-return]
 
 
 def bigram_analyzer() -> Analyzer:

@@ -125,3 +125,46 @@ class ReadingFilter(Filter):
             if reading:
                 t.text = reading
             yield t
+
+
+class ReadingBigramFilter(Filter):
+    """Replaces runs of adjacent units by bigrams of their joined readings.
+
+    Kana queries of more than one word become one unknown unit once in katakana
+    (にちろしゅうこう -> ニチロシュウコウ), which never equals the text's units (ニチロ, シュウコウ);
+    bigrams of the joined reading meet them. Units are adjacent when one ends where the next
+    begins; a stopped unit or a gap ends the run. Sub-units are ignored.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        run: list[tuple[str, int, int]] = []  # (reading, startchar, endchar) per character
+        last_end = None
+        t = None
+        for t in tokens:
+            if t.stopped or t.subword:
+                continue
+            start, end = t.morph[START], t.morph[END]
+            shift = t.startchar - start if t.chars else 0
+            unit = [(ch, shift + start, shift + end) for ch in t.text]
+            if run and start != last_end:
+                yield from _emit_bigrams(t, run)  # rewrites t: read the unit first
+                run = []
+            run.extend(unit)
+            last_end = end
+        if run and t is not None:
+            yield from _emit_bigrams(t, run)
+
+
+def _emit_bigrams(t: Token, run: list[tuple[str, int, int]]) -> Iterator[Token]:
+    pos = getattr(t, "_bigram_pos", t.start_pos - 1)
+    pairs = [(run[0], run[0])] if len(run) == 1 else list(zip(run, run[1:], strict=False))
+    for a, b in pairs:
+        t.text = a[0] if a is b else a[0] + b[0]
+        pos += 1
+        if t.positions:
+            t.pos = pos
+        if t.chars:
+            t.startchar, t.endchar = a[1], b[2]
+        t.stopped = False
+        yield t
+    t._bigram_pos = pos

@@ -33,7 +33,7 @@ from mofasearch.analysis.settings import lexicalized_words
 
 log = logging.getLogger("mofasearch.analysis")
 
-Record = tuple[str, int, int, int, tuple[Any, ...], "str | int"]
+Record = tuple[Any, ...]  # (term: str, pos_id: int, start: int, end: int, subs, ref: str | int)
 TERM, POS, START, END, SUBS, REF = range(6)
 
 _CACHE_SIZE = 4

@@ -78,7 +78,7 @@ def tokenizer(key: tuple[str, ...], mode: str) -> Any:
 def pos_names(key: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ...]:
     """Every part of speech of the dictionary, indexed by ``part_of_speech_id()``."""
     dic = dictionary(key)
-    out = []
+    out: list[tuple[str, ...]] = []
     while True:
         pos = dic.pos_of(len(out))
         if pos is None:
