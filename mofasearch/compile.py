@@ -40,7 +40,7 @@ from mofasearch.query import (
     SectionFilter,
     Text,
 )
-from mofasearch.schema import WORD_FIELDS
+from mofasearch.schema import WORD_FIELDS, field_analyzer
 from mofasearch.scoring import RankingConfig
 from mofasearch.snapshot import Snapshot
 
@@ -73,9 +73,9 @@ class Compiler:
     # analysis ---------------------------------------------------------------------------------
 
     def _terms(self, fieldname: str, text: str) -> list[str]:
-        if fieldname not in self.schema:
+        analyzer = field_analyzer(self.schema, fieldname)
+        if analyzer is None:
             return []
-        analyzer = self.schema[fieldname].analyzer
         return [t.text for t in analyzer(text, mode="query") if t.text]
 
     def _word_weights(self, text: str) -> dict[str, float]:

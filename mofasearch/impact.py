@@ -10,6 +10,12 @@ commit, writes ``<segment id>.mfpost`` beside the segment:
 
 Per field: ``blob`` (the sorted terms' UTF-8 bytes), ``term_offsets`` (n + 1), ``post_offsets``
 (n + 1), ``docs`` (int32, segment docnums) and ``weights`` (float32, Whoosh's posting weight).
+Side-only fields (``bigram``, ``reading``: recall aids that need no positions and no Whoosh
+query) are not Whoosh fields at all: the writer analyzes them itself and they live only here,
+with their per-document ``lengths`` (exact, float32) and length totals in the header; a merge
+carries them over from the merged segments' files. That spares Whoosh's per-posting cost for
+the two fields with the most postings.
+
 The file is named after the segment id, so Whoosh's own clean-up deletes it with its segment.
 A missing or unreadable file only costs speed: the reader falls back to Whoosh's postings.
 Nothing is unpickled (``allow_pickle`` never enters), so a crafted file cannot run code.
@@ -42,15 +48,18 @@ def filename(segment_id: str) -> str:
 
 
 class Collector:
-    """Records the postings a Whoosh writer adds to its pool, for the given fields."""
+    """Postings of one new segment: those Whoosh's pool receives for the scored Whoosh fields,
+    and those of the side-only fields (bigram, reading) that never enter Whoosh."""
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
+    def __init__(self, fields: tuple[str, ...], side_fields: tuple[str, ...] = ()) -> None:
         self.fields = frozenset(fields)
+        self.side_fields = tuple(side_fields)
         self.term_ids: dict[tuple[str, bytes], int] = {}
         self.tids = array("i")
         self.docs = array("i")
         self.weights = array("f")
-        self.overflow = False
+        self.lengths: dict[str, dict[int, float]] = {name: {} for name in side_fields}
+        self.bulk: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def wrap(self, add: Any) -> Any:
         fields, term_ids, tids, docs, weights = (
@@ -75,41 +84,105 @@ class Collector:
 
         return add_post
 
-    def to_bytes(self) -> bytes | None:
-        if len(self.docs) > MAX_POSTINGS:
+    def _tid(self, fieldname: str, term: bytes) -> int:
+        key = (fieldname, term)
+        tid = self.term_ids.get(key)
+        if tid is None:
+            tid = self.term_ids[key] = len(self.term_ids)
+        return tid
+
+    def add_side(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
+        """The term counts of one document in a side-only field."""
+        for term, freq in counts.items():
+            self.tids.append(self._tid(fieldname, term.encode("utf-8")))
+            self.docs.append(docnum)
+            self.weights.append(float(freq))
+        self.lengths[fieldname][docnum] = float(sum(counts.values()))
+
+    def add_merged(self, old: PostingsFile, base: int, deleted: frozenset[int], count: int) -> None:
+        """Side-only postings of a segment Whoosh merges into this one, renumbered the way
+        ``SegmentWriter.add_reader`` renumbers its live documents (in order, from ``base``)."""
+        live = np.ones(count, dtype=bool)
+        if deleted:
+            live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+        renumber = np.cumsum(live) - 1 + base
+        for fieldname in self.side_fields:
+            found = old.fields.get(fieldname)
+            if found is None:
+                continue
+            terms, post_offsets, docs, weights = found
+            keep = live[docs]
+            counts = np.diff(post_offsets)
+            term_ids = np.fromiter(
+                (self._tid(fieldname, terms[i]) for i in range(len(terms))),
+                dtype=np.int32,
+                count=len(terms),
+            )
+            tids = np.repeat(term_ids, counts)
+            self.bulk.append((tids[keep], renumber[docs[keep]].astype(np.int32), weights[keep]))
+            old_lengths = old.lengths(fieldname)
+            if old_lengths is not None:
+                table = self.lengths[fieldname]
+                for docnum in np.flatnonzero(live[: len(old_lengths)]).tolist():
+                    table[int(renumber[docnum])] = float(old_lengths[docnum])
+
+    def size(self) -> int:
+        return len(self.docs) + sum(len(b[1]) for b in self.bulk)
+
+    def to_bytes(self, doccount: int) -> bytes | None:
+        if self.size() > MAX_POSTINGS:
             return None
-        tids = np.frombuffer(self.tids, dtype=np.int32)
-        docs = np.frombuffer(self.docs, dtype=np.int32)
-        weights = np.frombuffer(self.weights, dtype=np.float32)
+        tids = np.concatenate(
+            [np.frombuffer(self.tids, dtype=np.int32)] + [b[0] for b in self.bulk]
+        )
+        docs = np.concatenate(
+            [np.frombuffer(self.docs, dtype=np.int32)] + [b[1] for b in self.bulk]
+        )
+        weights = np.concatenate(
+            [np.frombuffer(self.weights, dtype=np.float32)] + [b[2] for b in self.bulk]
+        )
         keys = list(self.term_ids)
         arrays: dict[str, np.ndarray] = {}
-        header: dict[str, Any] = {"fields": {}}
-        for fieldname in sorted(self.fields):
-            chosen = sorted(
-                (k[1], tid)
-                for k, tid in zip(keys, self.term_ids.values(), strict=True)
-                if k[0] == fieldname
-            )
-            if not chosen:
-                continue
-            rank = np.full(len(keys), -1, dtype=np.int64)
-            rank[[tid for _, tid in chosen]] = np.arange(len(chosen))
-            term_rank = rank[tids]
-            keep = term_rank >= 0
-            order = np.lexsort((docs[keep], term_rank[keep]))
-            ranks = term_rank[keep][order]
-            counts = np.bincount(ranks, minlength=len(chosen))
-            blob = b"".join(term for term, _ in chosen)
-            lengths = np.fromiter(
-                (len(term) for term, _ in chosen), dtype=np.int64, count=len(chosen)
-            )
-            arrays[f"{fieldname}.blob"] = np.frombuffer(blob, dtype=np.uint8)
-            arrays[f"{fieldname}.term_offsets"] = np.concatenate(([0], np.cumsum(lengths)))
-            arrays[f"{fieldname}.post_offsets"] = np.concatenate(([0], np.cumsum(counts)))
-            arrays[f"{fieldname}.docs"] = docs[keep][order]
-            arrays[f"{fieldname}.weights"] = weights[keep][order]
-            header["fields"][fieldname] = len(chosen)
+        header: dict[str, Any] = {"fields": {}, "lengths": {}, "doccount": doccount}
+        for fieldname in sorted(self.fields | set(self.side_fields)):
+            chosen = sorted((key[1], tid) for tid, key in enumerate(keys) if key[0] == fieldname)
+            if chosen:
+                self._pack_field(arrays, fieldname, chosen, len(keys), tids, docs, weights)
+                header["fields"][fieldname] = len(chosen)
+            if fieldname in self.lengths:
+                lengths = np.zeros(doccount, dtype=np.float32)
+                table = self.lengths[fieldname]
+                if table:
+                    lengths[np.fromiter(table, dtype=np.int64)] = np.fromiter(
+                        table.values(), dtype=np.float32
+                    )
+                arrays[f"{fieldname}.lengths"] = lengths
+                header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
         return _pack(header, arrays)
+
+    @staticmethod
+    def _pack_field(
+        arrays: dict[str, np.ndarray],
+        fieldname: str,
+        chosen: list[tuple[bytes, int]],
+        nkeys: int,
+        tids: np.ndarray,
+        docs: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        rank = np.full(nkeys, -1, dtype=np.int64)
+        rank[[tid for _, tid in chosen]] = np.arange(len(chosen))
+        term_rank = rank[tids]
+        keep = term_rank >= 0
+        order = np.lexsort((docs[keep], term_rank[keep]))
+        counts = np.bincount(term_rank[keep][order], minlength=len(chosen))
+        blob = b"".join(term for term, _ in chosen)
+        lengths = np.fromiter((len(t) for t, _ in chosen), dtype=np.int64, count=len(chosen))
+        arrays[f"{fieldname}.blob"] = np.frombuffer(blob, dtype=np.uint8)
+        arrays[f"{fieldname}.term_offsets"] = np.concatenate(([0], np.cumsum(lengths)))
+        arrays[f"{fieldname}.post_offsets"] = np.concatenate(([0], np.cumsum(counts)))
+        arrays[f"{fieldname}.docs"] = docs[keep][order]
+        arrays[f"{fieldname}.weights"] = weights[keep][order]
 
 
 def _pack(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
@@ -137,8 +210,8 @@ def _aligned(n: int) -> int:
     return (n + 7) // 8 * 8
 
 
-def write(storage: Any, segment_id: str, collector: Collector) -> None:
-    data = collector.to_bytes()
+def write(storage: Any, segment_id: str, collector: Collector, doccount: int) -> None:
+    data = collector.to_bytes(doccount)
     if data is None:
         log.info("segment %s: too many postings for a side-car file", segment_id)
         return
@@ -179,6 +252,9 @@ class PostingsFile:
             arrays[name] = np.frombuffer(
                 buffer, dtype=np.dtype(dtype), count=count, offset=start + offset
             )
+        self.doccount = int(header.get("doccount", 0))
+        self.length_totals: dict[str, float] = dict(header.get("lengths", {}))
+        self._arrays = arrays
         self.fields: dict[str, tuple[_Terms, np.ndarray, np.ndarray, np.ndarray]] = {}
         for fieldname in header["fields"]:
             self.fields[fieldname] = (
@@ -187,6 +263,10 @@ class PostingsFile:
                 arrays[f"{fieldname}.docs"],
                 arrays[f"{fieldname}.weights"],
             )
+
+    def lengths(self, fieldname: str) -> np.ndarray | None:
+        """Per-document length of a side-only field (None for Whoosh's own fields)."""
+        return self._arrays.get(f"{fieldname}.lengths")
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(docs, weights) of the term; empty arrays if absent; None if the field is not here."""

@@ -10,10 +10,13 @@ Fields (why each exists):
 - ``heading`` (TEXT, positions): the section's heading path (ancestor headings and its own).
 - ``body`` (TEXT, positions): the section text. These three use the main Japanese chain
   (Sudachi C units, A sub-words added at index time).
-- ``bigram`` (TEXT, no positions): character bigrams of title + heading + body, the recall
-  fallback when word segmentation differs between query and text.
-- ``reading`` (TEXT, no positions): katakana readings of title + heading + body, so a kana
-  query (にちろ) finds its kanji spelling (日露).
+- ``bigram`` (side-only): character bigrams of title + heading + body, the recall fallback
+  when word segmentation differs between query and text.
+- ``reading`` (side-only): katakana readings of title + heading + body, so a kana query
+  (にちろ) finds its kanji spelling (日露).
+  These two are not Whoosh fields: they need neither positions nor Whoosh queries, and they
+  hold most of the postings, which Whoosh writes slowly. The writer analyzes them and stores
+  their postings only in the segment's side-car file (:mod:`mofasearch.impact`).
 - ``section_tree`` (KEYWORD): the section number and its ancestors' (``3``, ``3.(2)``), so that
   ``section:3`` matches 3 and its subsections with one term.
 - ``category`` (ID, column), ``datenum`` (column, ``YYYYMMDD`` or 0): filters, facets and date
@@ -34,11 +37,13 @@ from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 #: bump when fields or their analysis change; an index with another version must be rebuilt
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: fields a bare query is scored against (RankingConfig gives their weights)
 WORD_FIELDS = ("title", "heading", "body")
-FALLBACK_FIELDS = ("bigram", "reading")
+#: scored fields that live only in the side-car postings files
+SIDE_FIELDS = ("bigram", "reading")
+FALLBACK_FIELDS = SIDE_FIELDS
 #: field names the query language accepts for ``field:`` and what they search
 QUERY_FIELDS = {"title": ("title",), "heading": ("heading",)}
 
@@ -85,13 +90,28 @@ def build_schema() -> Schema:
         "text": STORED(),
         "meta": STORED(),
     }
-    bigrams = bigram_analyzer()
-    if bigrams is not None:
-        fields["bigram"] = TEXT(analyzer=bigrams, phrase=False)
-    readings = reading_analyzer()
-    if readings is not None:
-        fields["reading"] = TEXT(analyzer=readings, phrase=False)
     return Schema(**fields)
+
+
+_SIDE_ANALYZERS: dict[str, Any] = {}
+
+
+def side_analyzer(fieldname: str) -> Any:
+    """The chain of a side-only field (built once per process; analyzers keep no text)."""
+    found = _SIDE_ANALYZERS.get(fieldname)
+    if found is None:
+        found = bigram_analyzer() if fieldname == "bigram" else reading_analyzer()
+        _SIDE_ANALYZERS[fieldname] = found
+    return found
+
+
+def field_analyzer(schema: Schema, fieldname: str) -> Any | None:
+    """The analyzer of a scored field, Whoosh's or side-only; None for an unknown name."""
+    if fieldname in SIDE_FIELDS:
+        return side_analyzer(fieldname)
+    if fieldname in schema:
+        return schema[fieldname].analyzer
+    return None
 
 
 def analysis_fingerprint() -> str:

@@ -248,22 +248,34 @@ def hit_from_stored(
 def reference_search(
     snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig
 ) -> list[tuple[str, float]]:
-    """(section_id, score) of the ranking computed by Whoosh's own searcher, best first."""
+    """(section_id, score) of the ranking with Whoosh's own searcher scoring the Whoosh fields.
+
+    The side-only fields (bigram, reading) are not in Whoosh; their part is added from the
+    side-car contributions (checked separately against a direct BM25 computation).
+    """
     from whoosh import query as wq
     from whoosh.searching import Searcher
 
+    from mofasearch.schema import SIDE_FIELDS
     from mofasearch.scoring import WhooshBM25F
 
     mask, result = evaluate(snapshot, schema, request, config)
     merged: dict[tuple[str, str], float] = {}
     for fieldname, text, weight in result.terms:
         merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
-    query = wq.Or([wq.Term(f, t, boost=w) for (f, t), w in merged.items() if w])
+    whoosh_terms = [(f, t, w) for (f, t), w in merged.items() if w and f not in SIDE_FIELDS]
+    side_terms = [(f, t, w) for (f, t), w in merged.items() if w and f in SIDE_FIELDS]
+    query = wq.Or([wq.Term(f, t, boost=w) for f, t, w in whoosh_terms])
     allowed = {int(d) for d in np.flatnonzero(mask)}
+    side = accumulate(snapshot, side_terms, config)
     with snapshot.lock:
         reader = snapshot.searcher.reader()
         searcher = Searcher(reader, weighting=WhooshBM25F(config), closereader=False)
         found = searcher.search(query, limit=None, filter=allowed)
-        ranked = [(hit["section_id"], float(hit.score)) for hit in found]
+        scores = {hit.docnum: float(hit.score) for hit in found}
+    for docnum in np.flatnonzero(side):
+        if int(docnum) in allowed:
+            scores[int(docnum)] = scores.get(int(docnum), 0.0) + float(side[docnum])
+    ranked = [(snapshot.stored_fields(d)["section_id"], s) for d, s in scores.items() if s > 0]
     ranked.sort(key=lambda pair: (-pair[1], pair[0]))
     return ranked

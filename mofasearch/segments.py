@@ -22,6 +22,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.reading import TermNotFound
 
 from mofasearch.impact import PostingsFile
+from mofasearch.schema import SIDE_FIELDS
 from mofasearch.scoring import byte_length_table
 
 _LENGTHS = None
@@ -100,6 +101,8 @@ class SegmentCache:
             found = self.side.postings(fieldname, text)
             if found is not None:
                 return found
+        if fieldname in SIDE_FIELDS:  # no side-car here: the field has no postings
+            return EMPTY_IDS, EMPTY_TF
         key = (fieldname, text)
         with self._lock:
             found = self._postings.get(key)
@@ -116,6 +119,14 @@ class SegmentCache:
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:
         """Decoded (lossy, as Whoosh scores with) length of the field in every document."""
         found = self._lengths.get(fieldname)
+        if found is None and fieldname in SIDE_FIELDS:
+            side = self.side.lengths(fieldname) if self.side is not None else None
+            found = (
+                np.zeros(self.doccount, dtype=np.float64)
+                if side is None
+                else side.astype(np.float64)
+            )
+            self._lengths[fieldname] = found
         if found is None:
             perdoc = reader._perdoc
             creader = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)

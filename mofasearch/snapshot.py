@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mofasearch.impact import open_postings
+from mofasearch.schema import SIDE_FIELDS
 from mofasearch.scoring import RankingConfig, bm25_tf, rsj_idf
 from mofasearch.segments import SegmentCache
 
@@ -103,8 +104,16 @@ class Snapshot:
     def avg_field_length(self, fieldname: str) -> float:
         found = self._avgfl.get(fieldname)
         if found is None:
-            with self.lock:
-                found = self.searcher.avg_field_length(fieldname) or 1.0
+            if fieldname in SIDE_FIELDS:
+                total = sum(
+                    cache.side.length_totals.get(fieldname, 0.0)
+                    for _, _, cache in self.leaves
+                    if cache.side is not None
+                )
+                found = total / (self.size or 1) or 1.0
+            else:
+                with self.lock:
+                    found = self.searcher.avg_field_length(fieldname) or 1.0
             self._avgfl[fieldname] = found
         return found
 

@@ -5,7 +5,8 @@ same writer, so the writer keeps the documents it was given in a small buffer ke
 later ``add`` of the same id wins) and hands them to Whoosh in batches. When a batch already
 handed over is replaced or deleted in the same writer, its sections are marked deleted in the
 new segment (single-process writer); the multiprocess writer (``jobs > 1``) keeps every document
-in the buffer until commit instead. Deletions of committed sections are one ``delete_by_term``
+in the buffer until commit instead (``jobs`` is accepted but the build runs in one process:
+the side-car postings cannot yet be collected inside Whoosh's sub-writers). Deletions of committed sections are one ``delete_by_term``
 per document id on a reader opened once per writer.
 
 The writer is a context manager: it commits on success (Whoosh merges small segments as they
@@ -24,9 +25,7 @@ from whoosh.index import LockError
 from mofasearch import impact
 from mofasearch.documents.model import Document, Section
 from mofasearch.errors import IndexLockedError, IndexStorageError, MofaSearchError
-from mofasearch.schema import FALLBACK_FIELDS, WORD_FIELDS
-
-SCORED_FIELDS = WORD_FIELDS + FALLBACK_FIELDS
+from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
 
 if TYPE_CHECKING:
     from mofasearch.index import Index
@@ -42,14 +41,13 @@ class Writer:
 
     def __init__(self, index: Index, *, jobs: int = 1, lock_timeout: float = 0.0) -> None:
         self._index = index
-        self._jobs = max(1, int(jobs))
+        # Whoosh's multiprocess writer builds segments in child processes, where the side-car
+        # postings (and with them the bigram and reading fields) cannot be collected yet; the
+        # writer therefore runs in this process whatever ``jobs`` asks.
+        self._jobs = 1
+        self.jobs_requested = max(1, int(jobs))
         try:
-            if self._jobs > 1:
-                self._w = index._ix.writer(
-                    procs=self._jobs, multisegment=True, timeout=lock_timeout
-                )
-            else:
-                self._w = index._ix.writer(timeout=lock_timeout)
+            self._w = index._ix.writer(timeout=lock_timeout)
         except LockError:
             raise IndexLockedError(
                 f"another writer holds the lock of the index in {index.path or 'memory'}",
@@ -59,10 +57,12 @@ class Writer:
             raise IndexStorageError(f"cannot write the index: {exc}", index.path) from exc
         self._schema = self._w.schema
         self._collector: impact.Collector | None = None
+        self._merged: list[tuple[str, int, frozenset[int], int]] = []
         if self._jobs == 1:
-            scored = tuple(name for name in SCORED_FIELDS if name in self._schema)
-            self._collector = impact.Collector(scored)
+            scored = tuple(name for name in WORD_FIELDS if name in self._schema)
+            self._collector = impact.Collector(scored, SIDE_FIELDS)
             self._w.pool.add = self._collector.wrap(self._w.pool.add)
+            self._w.add_reader = self._recording_merges(self._w.add_reader)
         self._buffer: dict[str, Document] = {}
         self._handed: dict[str, list[int]] = {}
         self._deleted: set[str] = set()
@@ -97,12 +97,13 @@ class Writer:
         self._check()
         self._forget(doc_id)
 
-    def commit(self) -> None:
+    def commit(self, *, optimize: bool = False) -> None:
+        """Makes the changes visible; ``optimize`` also merges every segment into one."""
         self._check()
         try:
             self._hand_over()
             self._close_searcher()
-            self._whoosh_commit()
+            self._whoosh_commit(optimize)
         except BaseException:
             self._abort()
             raise
@@ -110,18 +111,41 @@ class Writer:
             self._done = True
         self._index._changed()
 
-    def _whoosh_commit(self) -> None:
+    def _recording_merges(self, add_reader: Any) -> Any:
+        """Wraps Whoosh's ``add_reader`` (a merge) to remember how it renumbers documents."""
+
+        def recorded(reader: Any) -> None:
+            segment = reader._segment
+            deleted = frozenset(segment.deleted_docs()) if reader.has_deletions() else frozenset()
+            base = self._w.docnum
+            add_reader(reader)
+            self._merged.append((segment.segment_id(), base, deleted, segment.doc_count_all()))
+
+        return recorded
+
+    def _carry_merged_side_fields(self) -> None:
+        assert self._collector is not None
+        for segid, base, deleted, count in self._merged:
+            old = impact.open_postings(self._w.storage, segid)
+            if old is None:
+                log.warning("segment %s had no side-car postings: its bigrams are lost", segid)
+                continue
+            self._collector.add_merged(old, base, deleted, count)
+
+    def _whoosh_commit(self, optimize: bool) -> None:
         """Whoosh's ``SegmentWriter.commit`` (2.7.4), with the side-car postings file of the new
         segment written before the TOC that makes the segment visible."""
         w = self._w
         if self._collector is None:
-            w.commit()
+            w.commit(optimize=optimize)
             return
         w._check_state()
-        final = w._merge_segments(None, None, None)
+        final = w._merge_segments(None, optimize, None)
         if w._added:
+            self._carry_merged_side_fields()
+            doccount = w.docnum
             final.append(w._finalize_segment())
-            impact.write(w.storage, w.newsegment.segment_id(), self._collector)
+            impact.write(w.storage, w.newsegment.segment_id(), self._collector, doccount)
         else:
             w._close_segment()
         w._commit_toc(final)
@@ -166,10 +190,17 @@ class Writer:
         self._w.delete_by_term("doc_id", doc_id, searcher=self._searcher)
 
     def _hand_over(self) -> None:
+        collector = self._collector
         for doc in self._buffer.values():
             start = getattr(self._w, "docnum", 0)
             for ordinal, section in enumerate(doc.sections):
-                self._w.add_document(**section_fields(self._schema, doc, ordinal, section))
+                fields = section_fields(self._schema, doc, ordinal, section)
+                if collector is not None:
+                    docnum = self._w.docnum
+                    for name in SIDE_FIELDS:
+                        collector.add_side(name, docnum, side_counts(name, fields["_combined"]))
+                del fields["_combined"]
+                self._w.add_document(**fields)
             if self._jobs == 1:
                 self._handed[doc.id] = list(range(start, self._w.docnum))
         self._buffer.clear()
@@ -205,11 +236,18 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
     }
     if doc.category:
         fields["category"] = doc.category
-    combined = "\n".join(part for part in (doc.title, heading_path, section.text) if part)
-    for name in ("bigram", "reading"):
-        if name in schema:
-            fields[name] = combined
+    # the text of the side-only fields (not given to Whoosh)
+    fields["_combined"] = "\n".join(p for p in (doc.title, heading_path, section.text) if p)
     return fields
+
+
+def side_counts(fieldname: str, text: str) -> dict[str, int]:
+    """Term counts of a side-only field, analyzed as Whoosh would at index time."""
+    counts: dict[str, int] = {}
+    for token in side_analyzer(fieldname)(text, mode="index"):
+        if token.text:
+            counts[token.text] = counts.get(token.text, 0) + 1
+    return counts
 
 
 def document_from_stored(stored: list[dict[str, Any]]) -> Document:

@@ -126,14 +126,21 @@ def test_equal_after_updates_deletes_and_merges(corpus_index):
     finally:
         snap.release()
     assert_same_rankings(ix)
+    ix.optimize()  # one segment, deleted sections dropped: BM25 statistics over live text only
+    assert ix.stats()["segments"] == 1
+    assert_same_rankings(ix)
+    assert_side_scores(ix)  # bigram postings carried through merges, renumbered
+    assert_side_scores(ix, "経済関係の発展")
     ids = set(ix.doc_ids())
     assert "extra-r00" not in ids and "extra-r10" in ids
 
 
 def test_equal_without_side_car_postings(corpus_index):
-    """Segments written without side-car files (or with them lost) read Whoosh's postings."""
+    """A segment whose side-car file is lost still scores its Whoosh fields identically (read
+    from Whoosh's postings); only the side-only fields (bigram, reading) go missing."""
     ix = corpus_index
-    before = {q: _fast(ix, q, ix.ranking) for q in QUERIES}
+    words_only = RankingConfig(weights={"title": 0.75, "heading": 1.5, "body": 1.0})
+    before = {q: _fast(ix, q, words_only) for q in QUERIES}
     path = ix.path
     ix.close()
     removed = [name for name in os.listdir(path) if name.endswith(SUFFIX)]
@@ -142,10 +149,44 @@ def test_equal_without_side_car_postings(corpus_index):
         os.remove(path / name)
     with Index.open(path) as reopened:
         for query, ranking in before.items():
-            after = _fast(reopened, query, reopened.ranking)
+            after = _fast(reopened, query, words_only)
             assert [sid for sid, _ in after] == [sid for sid, _ in ranking], query
             assert [x for _, x in after] == pytest.approx([x for _, x in ranking], abs=1e-9)
-        assert_same_rankings(reopened)
+        assert_same_rankings(reopened, words_only)
+        bigrams_only = reopened.search("非核", ranking=RankingConfig(weights={"bigram": 1.0}))
+        assert all(hit.score == 0 for hit in bigrams_only)
+
+
+def test_side_only_fields_score_plain_bm25(corpus_index):
+    """Bigram scores from the side-car equal BM25 computed directly from the texts."""
+    assert_side_scores(corpus_index)
+
+
+def assert_side_scores(ix, query="北方領土"):
+    from mofasearch.writer import section_fields, side_counts
+
+    docs = [ix.get(doc_id) for doc_id in ix.doc_ids()]
+    counts = {}
+    for d in docs:
+        for ordinal, section in enumerate(d.sections):
+            text = section_fields(ix.schema, d, ordinal, section)["_combined"]
+            counts[section.id] = side_counts("bigram", text)
+    n = len(counts)
+    avgfl = sum(sum(c.values()) for c in counts.values()) / n
+    config = RankingConfig(weights={"bigram": 1.0}, k1={"bigram": 0.9}, b={"bigram": 0.6})
+    query_terms = side_counts("bigram", query)
+    expected = {}
+    for term in query_terms:
+        df = sum(1 for c in counts.values() if term in c)
+        for sid, c in counts.items():
+            if term in c:
+                part = rsj_idf(n, df) * bm25_tf(c[term], sum(c.values()), avgfl, 0.9, 0.6)
+                expected[sid] = expected.get(sid, 0.0) + part
+    res = ix.search(query, group_by_document=False, limit=1000, ranking=config)
+    got = {h.section_id: h.score for h in res}
+    assert got and got.keys() <= expected.keys()
+    for sid, score in got.items():
+        assert score == pytest.approx(expected[sid], abs=1e-6)
 
 
 def test_ties_break_by_section_id(tmp_path):
