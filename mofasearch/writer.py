@@ -195,12 +195,12 @@ class Writer:
             start = getattr(self._w, "docnum", 0)
             for ordinal, section in enumerate(doc.sections):
                 fields = section_fields(self._schema, doc, ordinal, section)
-                if collector is not None:
-                    docnum = self._w.docnum
-                    for name in SIDE_FIELDS:
-                        collector.add_side(name, docnum, side_counts(name, fields["_combined"]))
-                del fields["_combined"]
+                parts = fields.pop("_side_parts")
                 self._w.add_document(**fields)
+                if collector is not None:  # after Whoosh: the morphemes are cached by now
+                    docnum = self._w.docnum - 1
+                    for name in SIDE_FIELDS:
+                        collector.add_side(name, docnum, side_counts(name, *parts))
             if self._jobs == 1:
                 self._handed[doc.id] = list(range(start, self._w.docnum))
         self._buffer.clear()
@@ -236,17 +236,22 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
     }
     if doc.category:
         fields["category"] = doc.category
-    # the text of the side-only fields (not given to Whoosh)
-    fields["_combined"] = "\n".join(p for p in (doc.title, heading_path, section.text) if p)
+    # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
+    # analyze, so the per-thread morpheme cache spares a second Sudachi pass
+    fields["_side_parts"] = (doc.title, heading_path, section.text)
     return fields
 
 
-def side_counts(fieldname: str, text: str) -> dict[str, int]:
-    """Term counts of a side-only field, analyzed as Whoosh would at index time."""
+def side_counts(fieldname: str, *texts: str) -> dict[str, int]:
+    """Term counts of a side-only field over the texts, analyzed as at index time."""
     counts: dict[str, int] = {}
-    for token in side_analyzer(fieldname)(text, mode="index"):
-        if token.text:
-            counts[token.text] = counts.get(token.text, 0) + 1
+    analyzer = side_analyzer(fieldname)
+    for text in texts:
+        if not text:
+            continue
+        for token in analyzer(text, mode="index"):
+            if token.text:
+                counts[token.text] = counts.get(token.text, 0) + 1
     return counts
 
 

@@ -169,8 +169,8 @@ def assert_side_scores(ix, query="北方領土"):
     counts = {}
     for d in docs:
         for ordinal, section in enumerate(d.sections):
-            text = section_fields(ix.schema, d, ordinal, section)["_combined"]
-            counts[section.id] = side_counts("bigram", text)
+            parts = section_fields(ix.schema, d, ordinal, section)["_side_parts"]
+            counts[section.id] = side_counts("bigram", *parts)
     n = len(counts)
     avgfl = sum(sum(c.values()) for c in counts.values()) / n
     config = RankingConfig(weights={"bigram": 1.0}, k1={"bigram": 0.9}, b={"bigram": 0.6})
