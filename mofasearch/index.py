@@ -14,6 +14,7 @@ its own.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import logging
@@ -209,10 +210,10 @@ class Index:
             query,
             max(0, int(limit)),
             max(0, int(offset)),
-            since,
-            until,
+            _as_date(since),
+            _as_date(until),
             category,
-            section,
+            _section_number(section),
             sort,
             group_by_document,
             time_limit,
@@ -308,6 +309,29 @@ class Index:
         self._lock = threading.Lock()
         self._snapshot = None
         self._segment_caches = {}
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    """A date from a ``date``/``datetime`` or an ISO ``YYYY-MM-DD`` string."""
+    if value is None or type(value) is datetime.date:
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    raise TypeError(f"since/until take a date, not {type(value).__name__}")
+
+
+def _section_number(value: str | None) -> str | None:
+    """``３．（２）`` and ``3(2)`` mean ``3.(2)``, as in the query language."""
+    if value is None:
+        return None
+    from mofasearch.query.values import section_number
+
+    return section_number(value)
 
 
 def _has_whoosh_index(target: Path) -> bool:

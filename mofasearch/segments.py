@@ -83,8 +83,8 @@ def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
 class SegmentCache:
     """The numpy view of one Whoosh segment (immutable data only; deletions live elsewhere)."""
 
-    #: posting lists kept per segment before the least recently used are dropped
-    MAX_TERMS = 20000
+    #: bytes of Whoosh posting lists kept per segment (used only where no side-car exists)
+    MAX_BYTES = 64 * 1024 * 1024
 
     def __init__(self, segid: str, doccount: int, side: PostingsFile | None = None) -> None:
         self.segid = segid
@@ -92,6 +92,7 @@ class SegmentCache:
         #: the segment's side-car postings (scored fields), when the writer left one
         self.side = side
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -111,9 +112,12 @@ class SegmentCache:
                 return found
         found = segment_postings(reader, fieldname, text)
         with self._lock:
-            self._postings[key] = found
-            if len(self._postings) > self.MAX_TERMS:
-                self._postings.popitem(last=False)
+            if key not in self._postings:
+                self._postings[key] = found
+                self._bytes += found[0].nbytes + found[1].nbytes
+            while self._bytes > self.MAX_BYTES and len(self._postings) > 1:
+                _, (ids, tf) = self._postings.popitem(last=False)
+                self._bytes -= ids.nbytes + tf.nbytes
         return found
 
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:

@@ -31,8 +31,8 @@ from mofasearch.schema import SIDE_FIELDS
 from mofasearch.scoring import RankingConfig, bm25_tf, rsj_idf
 from mofasearch.segments import SegmentCache
 
-#: contribution arrays kept per snapshot (least recently used dropped first)
-MAX_CONTRIBUTIONS = 20000
+#: bytes of contribution arrays kept per snapshot (least recently used dropped first)
+MAX_CONTRIBUTION_BYTES = 96 * 1024 * 1024
 
 
 class Snapshot:
@@ -63,6 +63,8 @@ class Snapshot:
             if deleted:
                 self.live[offset + np.asarray(deleted, dtype=np.int64)] = False
         self._contrib: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._contrib_bytes = 0
+        self._contrib_lock = threading.Lock()
         self._avgfl: dict[str, float] = {}
         self._columns: dict[str, Any] | None = None
         self._refs = 0
@@ -123,9 +125,11 @@ class Snapshot:
         """Global docnums matching (field, term) and ``idf * bm25_tf`` for each (no weight)."""
         k1, b = config.field_k1(fieldname), config.field_b(fieldname)
         key = (fieldname, text, k1, b)
-        found = self._contrib.get(key)
-        if found is not None:
-            return found
+        with self._contrib_lock:
+            found = self._contrib.get(key)
+            if found is not None:
+                self._contrib.move_to_end(key)
+                return found
         ids_parts, contrib_parts = [], []
         df = 0
         per_leaf = []
@@ -139,15 +143,19 @@ class Snapshot:
             idf = rsj_idf(self.size, df)
             avgfl = self.avg_field_length(fieldname)
             for ids, tf, offset, lengths in per_leaf:
-                ids_parts.append(ids.astype(np.int64) + offset)
+                ids_parts.append(ids.astype(np.int32) + np.int32(offset))
                 scores = bm25_tf(tf.astype(np.float64), lengths[ids], avgfl, k1, b)
                 contrib_parts.append(idf * scores)
             found = (np.concatenate(ids_parts), np.concatenate(contrib_parts))
         else:
-            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-        self._contrib[key] = found
-        if len(self._contrib) > MAX_CONTRIBUTIONS:
-            self._contrib.popitem(last=False)
+            found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64))
+        with self._contrib_lock:
+            if key not in self._contrib:
+                self._contrib[key] = found
+                self._contrib_bytes += found[0].nbytes + found[1].nbytes
+            while self._contrib_bytes > MAX_CONTRIBUTION_BYTES and len(self._contrib) > 1:
+                _, (ids, contrib) = self._contrib.popitem(last=False)
+                self._contrib_bytes -= ids.nbytes + contrib.nbytes
         return found
 
     def postings_mask(self, fieldname: str, text: str) -> np.ndarray:
