@@ -77,15 +77,19 @@ class RankingConfig:
     def __post_init__(self) -> None:
         for name in ("weights", "k1", "b"):
             object.__setattr__(self, name, _pairs(getattr(self, name)))
+        # lookups used per query term: plain dicts, derived from the fields above
+        object.__setattr__(self, "_weight", dict(self.weights))
+        object.__setattr__(self, "_k1", dict(self.k1))
+        object.__setattr__(self, "_b", dict(self.b))
 
     def weight(self, fieldname: str) -> float:
-        return dict(self.weights).get(fieldname, 0.0)
+        return self._weight.get(fieldname, 0.0)  # type: ignore[attr-defined,no-any-return]
 
     def field_k1(self, fieldname: str) -> float:
-        return dict(self.k1).get(fieldname, self.default_k1)
+        return self._k1.get(fieldname, self.default_k1)  # type: ignore[attr-defined,no-any-return]
 
     def field_b(self, fieldname: str) -> float:
-        return dict(self.b).get(fieldname, self.default_b)
+        return self._b.get(fieldname, self.default_b)  # type: ignore[attr-defined,no-any-return]
 
 
 def rsj_idf(doc_count: int, doc_frequency: int) -> float:

@@ -72,14 +72,18 @@ def accumulate(snapshot: Snapshot, terms: list[tuple[str, str, float]], config: 
     merged: dict[tuple[str, str], float] = {}
     for fieldname, text, weight in terms:
         merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
-    scores = np.zeros(snapshot.size, dtype=np.float64)
+    all_ids, all_parts = [], []
     for (fieldname, text), weight in merged.items():
         if weight == 0:
             continue
         ids, contrib = snapshot.contributions(fieldname, text, config)
         if len(ids):
-            scores[ids] += weight * contrib
-    return scores
+            all_ids.append(ids)
+            all_parts.append(contrib * weight)
+    if not all_ids:
+        return np.zeros(snapshot.size, dtype=np.float64)
+    # one pass over every posting instead of one scattered add per term
+    return np.bincount(np.concatenate(all_ids), np.concatenate(all_parts), minlength=snapshot.size)
 
 
 def run_search(

@@ -93,6 +93,7 @@ class SegmentCache:
         self.side = side
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._bytes = 0
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -119,6 +120,22 @@ class SegmentCache:
                 _, (ids, tf) = self._postings.popitem(last=False)
                 self._bytes -= ids.nbytes + tf.nbytes
         return found
+
+    #: stored-field dicts kept per segment (hits of popular sections skip the unpickling)
+    MAX_STORED = 4096
+
+    def stored(self, docnum: int) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._stored.get(docnum)
+            if found is not None:
+                self._stored.move_to_end(docnum)
+            return found
+
+    def keep_stored(self, docnum: int, fields: dict[str, Any]) -> None:
+        with self._lock:
+            self._stored[docnum] = fields
+            while len(self._stored) > self.MAX_STORED:
+                self._stored.popitem(last=False)
 
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:
         """Decoded (lossy, as Whoosh scores with) length of the field in every document."""

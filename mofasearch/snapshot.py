@@ -190,8 +190,17 @@ class Snapshot:
         return found
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
-        with self.lock:
-            return dict(self.searcher.stored_fields(int(docnum)))
+        """A section's stored fields (kept per segment: a segment never changes them)."""
+        docnum = int(docnum)
+        for reader, offset, cache in reversed(self.leaves):
+            if docnum >= offset:
+                found = cache.stored(docnum - offset)
+                if found is None:
+                    with self.lock:
+                        found = dict(reader.stored_fields(docnum - offset))
+                    cache.keep_stored(docnum - offset, found)
+                return dict(found)
+        raise IndexError(docnum)
 
     # columns ----------------------------------------------------------------------------------
 
