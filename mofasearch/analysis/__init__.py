@@ -8,6 +8,7 @@ uses:
   sub-units at the same position, normalized form folded for width and case, part-of-speech and
   word stops, query-time synonyms;
 - :func:`reading_analyzer` — katakana readings, so kana queries find kanji (にちろ -> 日露);
+  ``bigrams=True`` gives bigrams of joined readings, for multi-word kana queries;
 - :func:`bigram_analyzer` — character bigrams over folded text, for recall where segmentation
   varies with context or punctuation;
 - :func:`analyze` — the main chain made visible (``mofasearch analyze``).

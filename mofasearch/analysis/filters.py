@@ -36,11 +36,10 @@ class PartOfSpeechStopFilter(Filter):
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         s = self.settings
-        table = sudachi.pos_table(s.dictionary_key, s.stop_tags)
-        n = len(table)
+        # one more False at the end: a whole-value token has part of speech -1
+        table = sudachi.pos_table(s.dictionary_key, s.stop_tags) + (False,)
         for t in tokens:
-            pos = t.morph[POS]
-            if 0 <= pos < n and table[pos]:
+            if table[t.morph[1]]:  # POS
                 if t.removestops:
                     continue
                 t.stopped = True
@@ -77,11 +76,11 @@ class SubwordFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         pos = -1
         emit = None
-        positions = False
+        positions = chars = False
         for t in tokens:
             if emit is None:
                 emit = self.query if t.mode == "query" else self.index
-                positions = t.positions
+                positions, chars = t.positions, t.chars
                 pos = t.start_pos - 1
             if t.stopped:
                 if positions:
@@ -92,28 +91,22 @@ class SubwordFilter(Filter):
             if positions:
                 t.pos = pos
             yield t
-            if emit:
-                subs = t.morph[4]  # SUBS
-                if subs:
-                    yield from _subwords(t, subs)
-                    t.subword = False
-
-
-def _subwords(t: Token, subs: tuple) -> Iterator[Token]:  # type: ignore[type-arg]
-    unit = t.morph
-    chars = t.chars
-    shift = t.startchar - unit[START] if chars else 0
-    for sub in subs:
-        if sub[TERM] == unit[TERM]:
-            continue
-        t.text = sub[TERM]
-        t.morph = sub
-        t.subword = True
-        if chars:
-            t.startchar = shift + sub[START]
-            t.endchar = shift + sub[END]
-        yield t
-    t.morph = unit
+            unit = t.morph
+            if emit and unit[4]:  # SUBS; inlined: this runs for every kept unit
+                text = unit[TERM]
+                shift = t.startchar - unit[START] if chars else 0
+                t.subword = True
+                for sub in unit[4]:
+                    if sub[TERM] == text:
+                        continue
+                    t.text = sub[TERM]
+                    t.morph = sub
+                    if chars:
+                        t.startchar = shift + sub[START]
+                        t.endchar = shift + sub[END]
+                    yield t
+                t.morph = unit
+                t.subword = False
 
 
 class ReadingFilter(Filter):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -110,7 +110,7 @@ class AnalysisSettings:
 
     @property
     def stop_words(self) -> frozenset[str]:
-        return frozenset(default_stopwords() if self.stopwords is None else self.stopwords)
+        return _frozen(default_stopwords() if self.stopwords is None else self.stopwords)
 
     @property
     def dictionary_key(self) -> tuple[str, ...]:
@@ -128,6 +128,11 @@ class AnalysisSettings:
         for path in self.user_dictionaries + self.synonyms:
             h.update(_file_digest(path).encode())
         return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=64)
+def _frozen(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(words)
 
 
 def _file_digest(path: str) -> str:
