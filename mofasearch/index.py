@@ -22,6 +22,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -396,18 +397,14 @@ def _check_meta(store: Any, target: Path) -> None:
             )
 
 
-class _storage_errors:
+@contextmanager
+def _storage_errors(path: Path | None) -> Iterator[None]:
     """Maps OS errors at the storage boundary to IndexStorageError / IndexNotFoundError."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        if exc is None or isinstance(exc, MofaSearchError) or not isinstance(exc, OSError):
-            return False
+    try:
+        yield
+    except MofaSearchError:
+        raise
+    except OSError as exc:
         if exc.errno == errno.ENOENT:
-            raise IndexNotFoundError(f"no index in {self.path}: {exc}", self.path) from exc
-        raise IndexStorageError(f"cannot use the index in {self.path}: {exc}", self.path) from exc
+            raise IndexNotFoundError(f"no index in {path}: {exc}", path) from exc
+        raise IndexStorageError(f"cannot use the index in {path}: {exc}", path) from exc
