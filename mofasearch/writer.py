@@ -15,16 +15,25 @@ accumulate) and cancels on an exception, so nothing of a failed batch becomes vi
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import json
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh.index import LockError
 
 from mofasearch import impact
+from mofasearch.analysis.sudachi import sanitize
 from mofasearch.documents.model import Document, Section
-from mofasearch.errors import IndexLockedError, IndexStorageError, MofaSearchError
+from mofasearch.errors import (
+    DocumentParseError,
+    IndexLockedError,
+    IndexStorageError,
+    MofaSearchError,
+)
 from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
 
 if TYPE_CHECKING:
@@ -87,10 +96,12 @@ class Writer:
         if not isinstance(doc, Document):
             raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")
         self._check()
+        doc = encodable(doc)
         self._forget(doc.id)
         self._buffer[doc.id] = doc
         if self._jobs == 1 and len(self._buffer) >= BATCH:
-            self._hand_over()
+            with self._storage_errors():
+                self._hand_over()
 
     def delete(self, doc_id: str) -> None:
         """Deletes every section of the document (nothing happens if it is not indexed)."""
@@ -101,15 +112,27 @@ class Writer:
         """Makes the changes visible; ``optimize`` also merges every segment into one."""
         self._check()
         try:
-            self._hand_over()
-            self._close_searcher()
-            self._whoosh_commit(optimize)
+            with self._storage_errors():
+                self._hand_over()
+                self._close_searcher()
+                self._whoosh_commit(optimize)
         except BaseException:
             self._abort()
             raise
         finally:
             self._done = True
         self._index._changed()
+
+    @contextlib.contextmanager
+    def _storage_errors(self) -> Iterator[None]:
+        """A full disk or a read-only directory becomes one clear error naming the index."""
+        try:
+            yield
+        except OSError as exc:
+            where = self._index.path or "memory"
+            raise IndexStorageError(
+                f"cannot write the index in {where}: {exc.strerror or exc}", self._index.path
+            ) from exc
 
     def _recording_merges(self, add_reader: Any) -> Any:
         """Wraps Whoosh's ``add_reader`` (a merge) to remember how it renumbers documents."""
@@ -204,6 +227,39 @@ class Writer:
             if self._jobs == 1:
                 self._handed[doc.id] = list(range(start, self._w.docnum))
         self._buffer.clear()
+
+
+def encodable(doc: Document) -> Document:
+    """``doc`` with lone surrogates (text that cannot be stored as UTF-8) replaced by U+FFFD.
+
+    An id is identity, so an id with a lone surrogate is refused rather than silently changed.
+    """
+    if sanitize(doc.id) != doc.id:
+        raise DocumentParseError(f"document id {ascii(doc.id)} contains a lone surrogate")
+    fields = (doc.title, doc.category or "", doc.url or "", *doc.meta.keys(), *doc.meta.values())
+    texts = [t for s in doc.sections for t in (s.text, s.heading, s.number, s.id, *s.path)]
+    if all(sanitize(t) == t for t in (*fields, *texts)):
+        return doc
+    log.warning("document %s: lone surrogates replaced by U+FFFD", doc.id)
+    sections = [
+        dataclasses.replace(
+            s,
+            text=sanitize(s.text),
+            heading=sanitize(s.heading),
+            number=sanitize(s.number),
+            id=sanitize(s.id),
+            path=tuple(sanitize(p) for p in s.path),
+        )
+        for s in doc.sections
+    ]
+    return dataclasses.replace(
+        doc,
+        title=sanitize(doc.title),
+        sections=sections,
+        category=None if doc.category is None else sanitize(doc.category),
+        url=None if doc.url is None else sanitize(doc.url),
+        meta={sanitize(k): sanitize(v) for k, v in doc.meta.items()},
+    )
 
 
 def section_tree(number: str) -> list[str]:

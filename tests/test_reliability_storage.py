@@ -144,10 +144,6 @@ def test_full_disk_keeps_the_last_commit_and_no_lock(tmp_path: Path) -> None:
     assert _state(path)[1] == sorted(before[1] + ["b7-d0"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Writer.commit lets OSError (EFBIG/ENOSPC) escape instead of IndexStorageError",
-)
 def test_full_disk_is_a_clear_storage_error(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     _build(path)
