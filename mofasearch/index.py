@@ -84,13 +84,15 @@ class Index:
     def create(cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None) -> Index:
         """A new empty index in ``path`` (created if missing); IndexExistsError if one is there."""
         target = Path(path)
-        if (target / META_FILE).exists() or _has_whoosh_index(target):
+        if _has_whoosh_index(target):
             raise IndexExistsError(f"an index already exists in {target}", target)
         with _storage_errors(target):
             target.mkdir(parents=True, exist_ok=True)
             store = storage.file_storage(target)
-            ix = store.create_index(build_schema())
+            # the metadata first: a table of contents never exists without it (a metadata file
+            # left by a create that failed before its TOC is simply rewritten next time)
             _write_meta(store)
+            ix = store.create_index(build_schema())
         log.info("created index in %s", target)
         return cls(ix, store, target, ranking)
 
@@ -104,7 +106,9 @@ class Index:
             store = storage.file_storage(target)
             _check_meta(store, target)
             try:
-                ix = store.open_index()
+                # the schema comes from this code, never from the index's pickle: the metadata
+                # check above has proved they match, and a hostile schema cannot choose files
+                ix = store.open_index(schema=build_schema())
             except EmptyIndexError:
                 raise IndexNotFoundError(f"no index in {target}", target) from None
         return cls(ix, store, target, ranking)
@@ -114,7 +118,7 @@ class Index:
         cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None
     ) -> Index:
         target = Path(path)
-        if (target / META_FILE).exists() or _has_whoosh_index(target):
+        if _has_whoosh_index(target):
             return cls.open(target, ranking=ranking)
         return cls.create(target, ranking=ranking)
 
