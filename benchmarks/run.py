@@ -273,21 +273,28 @@ def main(argv: list[str] | None = None) -> int:
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "queries"
     }
     results["protocol"]["queries"] = [str(q) for q in args.queries]
+    target = args.out / f"run-{stamp}.json"
+
+    def checkpoint() -> None:  # a run cut short still leaves every finished phase's figures
+        results["wall_seconds"] = time.time() - started
+        target.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+
     try:
         built_sets = run_sets(args, engines, work, results)
+        checkpoint()
         if args.statutes:
             run_statutes(args, engines, work, results)
+            checkpoint()
         if args.scale:
             run_scale(args, engines, work, results)
+            checkpoint()
         if args.cold_start:
             run_cold_start(args, engines, built_sets, work, results)
     finally:
         if not args.keep_indexes:
             shutil.rmtree(work, ignore_errors=True)
-    results["wall_seconds"] = time.time() - started
     results["meta"]["load_average_end"] = machine_facts()["load_average"]
-    target = args.out / f"run-{stamp}.json"
-    target.write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    checkpoint()
     text = markdown(results)
     target.with_suffix(".md").write_text(text)
     if not args.no_plots:
