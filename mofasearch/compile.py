@@ -10,6 +10,13 @@ its sections, and the positive nodes (not under a negation) contribute scoring t
   segmentation differences) and become the match itself, at least 60% of the bigrams, when no
   word matches (``非核`` inside ``非核化``). An all-kana run also matches by reading (にちろ → 日露).
 - ``Phrase``: Whoosh phrase queries on positions in title, heading and body, scored by its words.
+- ``And`` of a query written as prose (no operators, fields, filters or prefixes: only words,
+  quotes and parentheses, see :func:`is_prose`): read as Lucene reads a boolean query of MUST and
+  SHOULD clauses. Japanese prose quotes (「」『』) and brackets (（）) split a question into several
+  items, and requiring one word of every item lost the answer whenever an item was the question's
+  own wording (``「日本人民共和国憲法草案」の内容は。`` needs no 内容 in the answer). So the quoted
+  phrases must match, the bare text items only rank; with no phrase, one word of any item must
+  match, as within one run. Any operator keeps the documented boolean reading.
 - ``FieldQuery``: its node evaluated with the fields restricted to ``title`` or ``heading``.
 - ``Prefix``: the field's terms expanded from the term index, at most ``MAX_PREFIX_TERMS``.
 - filters (section, category, date): masks from the ``section_tree`` postings and the columns.
@@ -65,10 +72,14 @@ class Evaluation:
 class Compiler:
     """Evaluates one parsed query against one snapshot."""
 
-    def __init__(self, snapshot: Snapshot, schema: Any, config: RankingConfig) -> None:
+    def __init__(
+        self, snapshot: Snapshot, schema: Any, config: RankingConfig, *, prose: bool = False
+    ) -> None:
         self.snapshot = snapshot
         self.schema = schema
         self.config = config
+        #: the query is prose (see :func:`is_prose`): its implied ANDs only rank bare text
+        self.prose = prose and config.prose_and
 
     # analysis ---------------------------------------------------------------------------------
 
@@ -213,7 +224,29 @@ class Compiler:
         return Evaluation(mask)
 
     def _eval_And(self, node: And, fields: tuple[str, ...]) -> Evaluation:
-        return self._combine([self.evaluate(c, fields) for c in node.children], np.logical_and)
+        parts = [self.evaluate(c, fields) for c in node.children]
+        if self.prose:
+            return self._prose_and(node, parts)
+        return self._combine(parts, np.logical_and)
+
+    def _prose_and(self, node: And, parts: list[Evaluation]) -> Evaluation:
+        """MUST the phrases, SHOULD the bare text (Lucene's BooleanQuery): see the module doc."""
+        kept = [
+            (isinstance(child, Text), part)
+            for child, part in zip(node.children, parts, strict=True)
+            if not part.empty
+        ]
+        if not kept:
+            return Evaluation(None, empty=True)
+        must = [part for soft, part in kept if not soft]
+        if not must:
+            return self._combine([part for _, part in kept], np.logical_or)
+        result = self._combine(must, np.logical_and)
+        for soft, part in kept:
+            if soft:
+                result.terms.extend(part.terms)
+                result.highlight |= part.highlight
+        return result
 
     def _eval_Or(self, node: Or, fields: tuple[str, ...]) -> Evaluation:
         return self._combine([self.evaluate(c, fields) for c in node.children], np.logical_or)
@@ -231,6 +264,22 @@ class Compiler:
             result.terms.extend(part.terms)
             result.highlight |= part.highlight
         return result
+
+
+#: token kinds of a query written as prose (anything else is an operator, a field or a filter)
+_PROSE_TOKENS = frozenset({"word", "phrase", "(", ")"})
+
+
+def is_prose(text: str) -> bool:
+    """Whether a query uses no operator: only words, quoted phrases and parentheses, and no
+    prefix ``*`` (then its implied ANDs come from punctuation, not from the user)."""
+    from mofasearch.query.lexer import tokenize
+
+    return all(
+        token.kind in _PROSE_TOKENS
+        and not (token.kind == "word" and token.text.endswith(("*", "＊")))
+        for token in tokenize(text)
+    )
 
 
 def category_mask(snapshot: Snapshot, name: str) -> np.ndarray:

@@ -73,6 +73,9 @@ class RankingConfig:
     subword_weight: float = 0.5
     #: when the word fields match nothing, score by bigrams alone (the recall fallback)
     bigram_fallback: bool = True
+    #: a query written as prose (no operators) requires its phrases, and only ranks its bare
+    #: text items instead of requiring a word of each (see :mod:`mofasearch.compile`)
+    prose_and: bool = True
 
     def __post_init__(self) -> None:
         for name in ("weights", "k1", "b"):

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mofasearch.compile import Compiler, category_mask, date_mask
+from mofasearch.compile import Compiler, category_mask, date_mask, is_prose
 from mofasearch.errors import QueryTimeoutError
 from mofasearch.query import parse_query
 from mofasearch.results import Hit, Results
@@ -53,8 +53,9 @@ class SearchRequest:
 def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig):  # type: ignore[no-untyped-def]
     """The match mask (live sections only, filters applied), scoring terms and highlight set."""
     # lone surrogates cannot be index terms (nor UTF-8): same length, so positions still hold
-    parsed = parse_query(request.query.encode("utf-8", "replace").decode("utf-8"))
-    compiler = Compiler(snapshot, schema, config)
+    text = request.query.encode("utf-8", "replace").decode("utf-8")
+    parsed = parse_query(text)
+    compiler = Compiler(snapshot, schema, config, prose=is_prose(text))
     result = compiler.evaluate(parsed.root)
     mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask
     mask = mask & snapshot.live

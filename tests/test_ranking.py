@@ -1,0 +1,87 @@
+"""Ranking behaviour beyond BM25F: prose queries, and what the ranking options change."""
+
+from __future__ import annotations
+
+import pytest
+
+from mofasearch import Document, Index, Section
+from mofasearch.compile import is_prose
+from mofasearch.scoring import RankingConfig
+
+DOCS = [
+    Document(
+        "kenpo",
+        "日本共産党",
+        [
+            Section("1946年に独自の憲法草案として「日本人民共和国憲法草案」を発表した。", id="k#1"),
+            Section("党の機関紙は毎日発行され、党員が読むことが求められる。", id="k#2"),
+        ],
+    ),
+    Document(
+        "naiyou",
+        "記録",
+        [Section("会議の内容は公開され、議事録の内容が確認された。", id="n#1")],
+    ),
+    Document(
+        "tsuyu",
+        "梅雨",
+        [Section("梅雨前線は中国の江淮（長江流域・淮河流域）に北上する。", id="t#1")],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory):
+    index = Index.create(tmp_path_factory.mktemp("ranking") / "index")
+    with index.writer() as w:
+        for doc in DOCS:
+            w.add(doc)
+    yield index
+    index.close()
+
+
+def _ids(ix, query, **kwargs):
+    return [h.section_id for h in ix.search(query, group_by_document=False, limit=20, **kwargs)]
+
+
+@pytest.mark.parametrize(
+    ("query", "prose"),
+    [
+        ("「日本人民共和国憲法草案」の内容は。", True),
+        ("江淮（長江流域・淮河流域）とはどこの国にあるでしょうか", True),
+        ("京都議定書 批准", True),
+        ("京都議定書 AND 批准", False),
+        ("京都議定書 OR 批准", False),
+        ("京都議定書 -批准", False),
+        ("title:京都 会談", False),
+        ("議定* 会談", False),
+        ("協力 section:3", False),
+        ("2002-2003年の会談", True),
+    ],
+)
+def test_is_prose(query, prose):
+    assert is_prose(query) is prose
+
+
+def test_prose_quote_must_match_and_question_words_only_rank(ix):
+    # the answer holds the quoted name but not the question's own word (内容)
+    assert _ids(ix, "「日本人民共和国憲法草案」の内容は。")[0] == "k#1"
+    # the quote is still required: the section about 内容 alone is not a match
+    assert "n#1" not in _ids(ix, "「日本人民共和国憲法草案」の内容は。")
+
+
+def test_prose_items_split_by_brackets_need_one_word_in_all(ix):
+    found = _ids(ix, "江淮（長江流域・淮河流域）とはどこの国にあるでしょうか")
+    assert found[0] == "t#1"
+
+
+def test_operators_keep_the_boolean_reading(ix):
+    # an explicit AND requires both sides, as documented
+    assert _ids(ix, "日本人民共和国憲法草案 AND 内容") == []
+    assert _ids(ix, "「日本人民共和国憲法草案」 AND 内容") == []
+
+
+def test_prose_reading_can_be_switched_off(ix):
+    strict = RankingConfig(prose_and=False)
+    assert _ids(ix, "「日本人民共和国憲法草案」の内容は。", ranking=strict) == []
+    assert _ids(ix, "「日本人民共和国憲法草案」の内容は。")[0] == "k#1"
