@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Sequence
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,15 @@ def split_options(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def documents(passages: Sequence[Passage]) -> Iterator[Any]:
-    """Passages as Documents: consecutive passages with one ``doc_id`` form one document (a
-    statute and its articles); a passage without one is a document of its own."""
+    """Passages as Documents: passages sharing a ``doc_id`` form one document (a statute and its
+    sections), wherever they sit in the list (the scale series shuffles them; adding a document
+    twice would replace the first part); a passage without one is a document of its own."""
     from mofasearch import Document, Section
 
-    for doc_id, group in groupby(passages, key=lambda p: p.doc_id or p.id):
-        items = list(group)
+    grouped: dict[str, list[Passage]] = {}
+    for p in passages:
+        grouped.setdefault(p.doc_id or p.id, []).append(p)
+    for doc_id, items in grouped.items():
         sections = [Section(text=p.text, heading=p.heading, id=p.id) for p in items]
         yield Document(id=doc_id, title=items[0].title, sections=sections)
 
