@@ -225,3 +225,17 @@ def test_a_refused_question_counts_as_failed_not_as_a_crash(data, tmp_path):
     figures = suite.quality(answered["rankings"], questions, [mofa], answered["failed"])
     assert answered["failed"] == {"mofasearch": ["a10336p5q3"]}  # 五月雨」… has no opening 「
     assert figures["mofasearch"]["failed"] == 1 and figures["mofasearch"]["mrr@10"] <= 0.5
+
+
+def test_scattered_sections_of_one_document_are_added_once():
+    from benchmarks.engines.mofa import documents
+
+    passages = [
+        D.Passage("a#1", "A", "一", "a"),
+        D.Passage("q", "Q", "二"),
+        D.Passage("a#2", "A", "三", "a", "第二条"),
+    ]
+    docs = list(documents(passages))
+    assert [d.id for d in docs] == ["a", "q"]
+    assert [s.id for s in docs[0].sections] == ["a#1", "a#2"]
+    assert docs[0].sections[1].heading == "第二条" and docs[1].sections[0].text == "二"
