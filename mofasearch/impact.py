@@ -60,6 +60,8 @@ class Collector:
         self.weights = array("f")
         self.lengths: dict[str, dict[int, float]] = {name: {} for name in side_fields}
         self.bulk: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: side-only fields' term ids by the term as a string (skips encoding known terms)
+        self._side_terms: dict[str, dict[str, int]] = {}
 
     def wrap(self, add: Any) -> Any:
         fields, term_ids, tids, docs, weights = (
@@ -93,11 +95,24 @@ class Collector:
 
     def add_side(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
         """The term counts of one document in a side-only field."""
-        for term, freq in counts.items():
-            self.tids.append(self._tid(fieldname, term.encode("utf-8")))
-            self.docs.append(docnum)
-            self.weights.append(float(freq))
+        table = self._side_terms.get(fieldname)
+        if table is None:
+            table = self._side_terms[fieldname] = {}
+        get = table.get
+        tids = [get(term) for term in counts]
+        if None in tids:
+            tids = [
+                tid if tid is not None else self._side_tid(table, fieldname, term)
+                for tid, term in zip(tids, counts, strict=True)
+            ]
+        self.tids.extend(tids)
+        self.docs.extend([docnum] * len(tids))
+        self.weights.extend(counts.values())
         self.lengths[fieldname][docnum] = float(sum(counts.values()))
+
+    def _side_tid(self, table: dict[str, int], fieldname: str, term: str) -> int:
+        tid = table[term] = self._tid(fieldname, term.encode("utf-8"))
+        return tid
 
     def add_merged(self, old: PostingsFile, base: int, deleted: frozenset[int], count: int) -> None:
         """Side-only postings of a segment Whoosh merges into this one, renumbered the way

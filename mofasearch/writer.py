@@ -1,13 +1,15 @@
 """Writing documents: one Whoosh document per section, a document replaced as a whole.
 
-Whoosh's ``delete_by_term`` only reaches committed segments, not documents added earlier in the
-same writer, so the writer keeps the documents it was given in a small buffer keyed by id (a
-later ``add`` of the same id wins) and hands them to Whoosh in batches. When a batch already
-handed over is replaced or deleted in the same writer, its sections are marked deleted in the
-new segment (single-process writer); the multiprocess writer (``jobs > 1``) keeps every document
-in the buffer until commit instead (``jobs`` is accepted but the build runs in one process:
-the side-car postings cannot yet be collected inside Whoosh's sub-writers). Deletions of committed sections are one ``delete_by_term``
-per document id on a reader opened once per writer.
+The writer holds the index's write lock and a Whoosh ``SegmentWriter`` used for three things
+only: deleting committed sections (one ``delete_by_term`` per document id, on a reader opened
+once per writer), merging segments (Whoosh's merge policy; the side-car postings of merged
+segments are carried over), and writing the TOC that makes a commit visible. New sections go
+to segment builders (:mod:`mofasearch.segbuild`): one in this process, or with ``jobs > 1``
+one per worker process (:mod:`mofasearch.parallel`), each writing whole segments with their
+side-car files. Documents are buffered by id (a later ``add`` of the same id wins) and handed
+over in numbered batches of about ``BATCH_SECTIONS`` sections; a document handed over and then
+replaced or deleted in the same writer has its sections marked deleted in the new segment at
+commit, where the builders report where each batch landed.
 
 The writer is a context manager: it commits on success (Whoosh merges small segments as they
 accumulate) and cancels on an exception, so nothing of a failed batch becomes visible.
@@ -23,6 +25,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from mofasearch import impact
@@ -34,15 +37,36 @@ from mofasearch.errors import (
     IndexStorageError,
     MofaSearchError,
 )
-from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
+from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS
+from mofasearch.segbuild import (
+    SegmentBuilder,
+    section_fields,
+    section_tree,
+    side_counts,
+)
 
 if TYPE_CHECKING:
     from mofasearch.index import Index
 
+__all__ = [
+    "BATCH",
+    "BATCH_SECTIONS",
+    "Writer",
+    "document_from_stored",
+    "encodable",
+    "section_fields",
+    "section_tree",
+    "side_counts",
+]
+
 log = logging.getLogger("mofasearch.writer")
 
-#: documents buffered before they are analyzed and handed to Whoosh (single-process writer)
+#: documents buffered before they are handed to a segment builder as one batch
 BATCH = 256
+#: ... or sections, whichever comes first (small batches keep worker processes evenly busy)
+BATCH_SECTIONS = 256
+#: below this many buffered sections at commit, no worker process is started (not worth it)
+PARALLEL_MIN_SECTIONS = 512
 
 
 class Writer:
@@ -50,11 +74,7 @@ class Writer:
 
     def __init__(self, index: Index, *, jobs: int = 1, lock_timeout: float = 0.0) -> None:
         self._index = index
-        # Whoosh's multiprocess writer builds segments in child processes, where the side-car
-        # postings (and with them the bigram and reading fields) cannot be collected yet; the
-        # writer therefore runs in this process whatever ``jobs`` asks.
-        self._jobs = 1
-        self.jobs_requested = max(1, int(jobs))
+        self.jobs = max(1, int(jobs))
         try:
             self._w = index._ix.writer(timeout=lock_timeout)
         except LockError:
@@ -65,15 +85,19 @@ class Writer:
         except OSError as exc:
             raise IndexStorageError(f"cannot write the index: {exc}", index.path) from exc
         self._schema = self._w.schema
-        self._collector: impact.Collector | None = None
+        # the Whoosh writer itself receives postings only from merges
+        scored = tuple(name for name in WORD_FIELDS if name in self._schema)
+        self._collector = impact.Collector(scored, SIDE_FIELDS)
         self._merged: list[tuple[str, int, frozenset[int], int]] = []
-        if self._jobs == 1:
-            scored = tuple(name for name in WORD_FIELDS if name in self._schema)
-            self._collector = impact.Collector(scored, SIDE_FIELDS)
-            self._w.pool.add = self._collector.wrap(self._w.pool.add)
-            self._w.add_reader = self._recording_merges(self._w.add_reader)
+        self._w.pool.add = self._collector.wrap(self._w.pool.add)
+        self._w.add_reader = self._recording_merges(self._w.add_reader)
+        self._builder: Any = None
         self._buffer: dict[str, Document] = {}
-        self._handed: dict[str, list[int]] = {}
+        self._buffered_sections = 0
+        self._batches = 0
+        #: doc id -> (batch, first section's offset in the batch, sections) of handed documents
+        self._handed: dict[str, tuple[int, int, int]] = {}
+        self._dropped: list[tuple[int, int, int]] = []
         self._deleted: set[str] = set()
         self._searcher: Any = None
         self._done = False
@@ -99,7 +123,8 @@ class Writer:
         doc = encodable(doc)
         self._forget(doc.id)
         self._buffer[doc.id] = doc
-        if self._jobs == 1 and len(self._buffer) >= BATCH:
+        self._buffered_sections += len(doc.sections)
+        if self._batch_ready():
             with self._storage_errors():
                 self._hand_over()
 
@@ -114,14 +139,77 @@ class Writer:
         try:
             with self._storage_errors():
                 self._hand_over()
+                segments = self._finish_builder()
                 self._close_searcher()
-                self._whoosh_commit(optimize)
+                self._whoosh_commit(segments, optimize)
         except BaseException:
             self._abort()
             raise
         finally:
             self._done = True
         self._index._changed()
+
+    def cancel(self) -> None:
+        """Drops everything given to this writer; the index stays as it was."""
+        if self._done:
+            return
+        self._done = True
+        self._abort()
+
+    # building ---------------------------------------------------------------------------------
+
+    def _batch_ready(self) -> bool:
+        if len(self._buffer) < BATCH and self._buffered_sections < BATCH_SECTIONS:
+            return False
+        return self.jobs == 1 or self._builder is not None or self._worth_workers()
+
+    def _worth_workers(self) -> bool:
+        """Workers are started once enough is buffered to pay for them (and only on disk)."""
+        return self._buffered_sections >= PARALLEL_MIN_SECTIONS
+
+    def _new_builder(self) -> Any:
+        store = self._w.storage
+        if self.jobs > 1 and isinstance(store, FileStorage) and self._worth_workers():
+            from mofasearch.parallel import ParallelBuilder
+
+            return ParallelBuilder(
+                store.folder, durable=getattr(store, "durable", True), jobs=self.jobs
+            )
+        return SegmentBuilder(self._index._ix)
+
+    def _hand_over(self) -> None:
+        """The buffered documents go to the builder as one numbered batch."""
+        if not self._buffer:
+            return
+        if self._builder is None:
+            self._builder = self._new_builder()
+        batch = self._batches
+        self._batches += 1
+        offset = 0
+        for doc in self._buffer.values():
+            self._handed[doc.id] = (batch, offset, len(doc.sections))
+            offset += len(doc.sections)
+        docs = list(self._buffer.values())
+        self._buffer.clear()
+        self._buffered_sections = 0
+        self._builder.add_batch(batch, docs)
+
+    def _finish_builder(self) -> list[Any]:
+        """The builder's segments, with the sections of documents dropped since marked deleted."""
+        builder, self._builder = self._builder, None
+        if builder is None:
+            return []
+        try:
+            segments, placements = builder.finish()
+        except BaseException:
+            builder.cancel()
+            raise
+        where = {p.batch: (p.segment, p.start) for p in placements}
+        for batch, offset, count in self._dropped:
+            index, start = where[batch]
+            for docnum in range(start + offset, start + offset + count):
+                segments[index].delete_document(docnum)
+        return segments
 
     @contextlib.contextmanager
     def _storage_errors(self) -> Iterator[None]:
@@ -147,7 +235,6 @@ class Writer:
         return recorded
 
     def _carry_merged_side_fields(self) -> None:
-        assert self._collector is not None
         for segid, base, deleted, count in self._merged:
             old = impact.open_postings(self._w.storage, segid)
             if old is None:
@@ -155,14 +242,15 @@ class Writer:
                 continue
             self._collector.add_merged(old, base, deleted, count)
 
-    def _whoosh_commit(self, optimize: bool) -> None:
-        """Whoosh's ``SegmentWriter.commit`` (2.7.4), with the side-car postings file of the new
-        segment written before the TOC that makes the segment visible."""
+    def _whoosh_commit(self, segments: list[Any], optimize: bool) -> None:
+        """Whoosh's ``SegmentWriter.commit`` (2.7.4) over the committed segments plus the new
+        ones; a merged segment's side-car file is written before the TOC that lists it."""
         w = self._w
-        if self._collector is None:
-            w.commit(optimize=optimize)
-            return
         w._check_state()
+        if segments:
+            # the merge policy sees the new segments too (small ones get merged as usual)
+            w.segments = list(w.segments) + segments
+            w._setup_doc_offsets()
         final = w._merge_segments(None, optimize, None)
         if w._added:
             self._carry_merged_side_fields()
@@ -174,13 +262,6 @@ class Writer:
         w._commit_toc(final)
         w._finish()
 
-    def cancel(self) -> None:
-        """Drops everything given to this writer; the index stays as it was."""
-        if self._done:
-            return
-        self._done = True
-        self._abort()
-
     # internals --------------------------------------------------------------------------------
 
     def _check(self) -> None:
@@ -189,6 +270,9 @@ class Writer:
 
     def _abort(self) -> None:
         self._close_searcher()
+        builder, self._builder = self._builder, None
+        if builder is not None:
+            builder.cancel()
         try:
             if not self._w.is_closed:
                 self._w.cancel()
@@ -202,31 +286,18 @@ class Writer:
 
     def _forget(self, doc_id: str) -> None:
         """Removes the document from the buffer, the handed-over batches and the index."""
-        self._buffer.pop(doc_id, None)
-        for docnum in self._handed.pop(doc_id, ()):
-            self._w.newsegment.delete_document(docnum)
+        found = self._buffer.pop(doc_id, None)
+        if found is not None:
+            self._buffered_sections -= len(found.sections)
+        handed = self._handed.pop(doc_id, None)
+        if handed is not None:
+            self._dropped.append(handed)
         if doc_id in self._deleted or not self._w.segments:
             return
         self._deleted.add(doc_id)
         if self._searcher is None:
             self._searcher = self._w.searcher()
         self._w.delete_by_term("doc_id", doc_id, searcher=self._searcher)
-
-    def _hand_over(self) -> None:
-        collector = self._collector
-        for doc in self._buffer.values():
-            start = getattr(self._w, "docnum", 0)
-            for ordinal, section in enumerate(doc.sections):
-                fields = section_fields(self._schema, doc, ordinal, section)
-                parts = fields.pop("_side_parts")
-                self._w.add_document(**fields)
-                if collector is not None:  # after Whoosh: the morphemes are cached by now
-                    docnum = self._w.docnum - 1
-                    for name in SIDE_FIELDS:
-                        collector.add_side(name, docnum, side_counts(name, *parts))
-            if self._jobs == 1:
-                self._handed[doc.id] = list(range(start, self._w.docnum))
-        self._buffer.clear()
 
 
 def encodable(doc: Document) -> Document:
@@ -260,55 +331,6 @@ def encodable(doc: Document) -> Document:
         url=None if doc.url is None else sanitize(doc.url),
         meta={sanitize(k): sanitize(v) for k, v in doc.meta.items()},
     )
-
-
-def section_tree(number: str) -> list[str]:
-    """``3.(2)`` -> ``["3", "3.(2)"]``: a section's number and its ancestors' numbers."""
-    parts = [p for p in number.split(".") if p]
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -> dict[str, Any]:
-    """The Whoosh document of one section (see :mod:`mofasearch.schema` for the fields)."""
-    heading_path = " ".join(section.path) or section.heading
-    date = doc.date
-    fields: dict[str, Any] = {
-        "section_id": section.id,
-        "doc_id": doc.id,
-        "title": doc.title,
-        "heading": heading_path,
-        "body": section.text,
-        "section_tree": " ".join(section_tree(section.number.replace(" ", ""))),
-        "datenum": date.year * 10000 + date.month * 100 + date.day if date else 0,
-        "ordinal": ordinal,
-        "title_text": doc.title,
-        "date": date.isoformat() if date else None,
-        "url": doc.url,
-        "number": section.number,
-        "path": list(section.path),
-        "heading_text": section.heading,
-        "text": section.text,
-        "meta": json.dumps(dict(doc.meta), ensure_ascii=False) if doc.meta else "",
-    }
-    if doc.category:
-        fields["category"] = doc.category
-    # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
-    # analyze, so the per-thread morpheme cache spares a second Sudachi pass
-    fields["_side_parts"] = (doc.title, heading_path, section.text)
-    return fields
-
-
-def side_counts(fieldname: str, *texts: str) -> dict[str, int]:
-    """Term counts of a side-only field over the texts, analyzed as at index time."""
-    counts: dict[str, int] = {}
-    analyzer = side_analyzer(fieldname)
-    for text in texts:
-        if not text:
-            continue
-        for token in analyzer(text, mode="index"):
-            if token.text:
-                counts[token.text] = counts.get(token.text, 0) + 1
-    return counts
 
 
 def document_from_stored(stored: list[dict[str, Any]]) -> Document:

@@ -1,0 +1,159 @@
+"""The index-time chains as plain loops over the morpheme records (the indexing hot path).
+
+Whoosh asks an analyzer for one token at a time through a generator per filter, which costs
+more than Sudachi itself once a section has a hundred units. At index time the writer only
+needs what the chains produce in aggregate: for the main chain each term's positions, for the
+reading and bigram chains each term's count. The functions here compute exactly that, straight
+from :func:`~mofasearch.analysis.morphemes.records`, for the chains as
+:mod:`~mofasearch.analysis.analyzers` builds them; :func:`index_plan` recognises such a chain
+and returns None for any other (a custom filter, synonyms), which then runs the generic way.
+The tests check every function against its chain on real text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from mofasearch.analysis import sudachi
+from mofasearch.analysis.filters import (
+    PartOfSpeechStopFilter,
+    ReadingFilter,
+    StopWordFilter,
+    SubwordFilter,
+)
+from mofasearch.analysis.morphemes import records
+from mofasearch.analysis.normalize import fold_text
+from mofasearch.analysis.tokenizer import (
+    _JOINERS,
+    BigramTokenizer,
+    SudachiTokenizer,
+    _run_pattern,
+)
+
+Positions = dict[str, list[int]]
+
+
+def _kinds(analyzer: Any) -> list[type] | None:
+    items = getattr(analyzer, "items", None)
+    if items is None:
+        return None
+    return [type(item) for item in items]
+
+
+def index_plan(analyzer: Any) -> Callable[[str], Any] | None:
+    """A fast equivalent of ``analyzer`` at index time, or None when it is not one we know.
+
+    The main chain gives ``{term: [positions]}``; the reading chain and the bigram tokenizer
+    give ``{term: count}``.
+    """
+    if isinstance(analyzer, BigramTokenizer) and type(analyzer) is BigramTokenizer:
+        return bigram_counts
+    kinds = _kinds(analyzer)
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, StopWordFilter, SubwordFilter]:
+        tok, posf, stopf, subf = analyzer.items
+        s = tok.settings
+        if posf.settings == s and stopf.settings == s:
+            return _main_chain(s, subf.index)
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, SubwordFilter, ReadingFilter]:
+        tok, posf, subf, _ = analyzer.items
+        s = tok.settings
+        if posf.settings == s:
+            return _reading_chain(s, subf.index)
+    return None
+
+
+def _main_chain(settings: Any, subwords: bool) -> Callable[[str], Positions]:
+    mode, key = settings.mode, settings.dictionary_key
+    stop_tags, stop_words = settings.stop_tags, settings.stop_words
+
+    def positions(text: str) -> Positions:
+        """``{term: positions}`` as the main chain indexes ``text`` (stops removed)."""
+        out: Positions = {}
+        if not text:
+            return out
+        table = sudachi.pos_table(key, stop_tags)
+        get = out.get
+        pos = -1
+        for r in records(text, mode, key):
+            term = r[0]
+            if table[r[1]] or term in stop_words:
+                continue
+            pos += 1
+            found = get(term)
+            if found is None:
+                out[term] = [pos]
+            else:
+                found.append(pos)
+            if subwords and r[4]:
+                for sub in r[4]:
+                    sterm = sub[0]
+                    if sterm == term:
+                        continue
+                    found = get(sterm)
+                    if found is None:
+                        out[sterm] = [pos]
+                    else:
+                        found.append(pos)
+        return out
+
+    return positions
+
+
+def _reading_chain(settings: Any, subwords: bool) -> Callable[[str], Counter[str]]:
+    mode, key, stop_tags = settings.mode, settings.dictionary_key, settings.stop_tags
+
+    def counts(text: str) -> Counter[str]:
+        """``{reading: count}`` as the reading chain indexes ``text``."""
+        out: Counter[str] = Counter()
+        if not text:
+            return out
+        table = sudachi.pos_table(key, stop_tags)
+        analysis = records(text, mode, key)
+        reading = analysis.reading
+        for r in analysis:
+            if table[r[1]]:
+                continue
+            term = r[0]
+            found = reading(r) or term
+            if found:
+                out[found] += 1
+            if subwords and r[4]:
+                for sub in r[4]:
+                    if sub[0] == term:
+                        continue
+                    found = sub[5] or sub[0]
+                    if found:
+                        out[found] += 1
+        return out
+
+    return counts
+
+
+def bigram_counts(text: str) -> Counter[str]:
+    """``{bigram: count}`` as :class:`BigramTokenizer` indexes ``text``."""
+    out: Counter[str] = Counter()
+    if not text:
+        return out
+    folded, _ = fold_text(text)
+    joiners = _JOINERS
+    run: list[str] = []
+    last_end = -1
+    for m in _run_pattern().finditer(folded):
+        if m.start() != last_end and run:
+            _count_run(out, run)
+            run = []
+        piece = m.group()
+        run.extend(c for c in piece if c not in joiners)
+        last_end = m.end()
+    if run:
+        _count_run(out, run)
+    return out
+
+
+def _count_run(out: Counter[str], run: list[str]) -> None:
+    if len(run) == 1:
+        out[run[0]] += 1
+    else:
+        out.update(map(str.__add__, run, run[1:]))

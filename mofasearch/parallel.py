@@ -1,0 +1,156 @@
+"""Parallel indexing: worker processes that each build their own segments.
+
+Sudachi and Whoosh's posting writer are both single-threaded Python-bound work, so
+``ix.writer(jobs=N)`` starts N worker processes. The writer sends them numbered batches of
+documents through one bounded queue (a worker takes the next batch when it is free, so a slow
+batch does not hold the others up, and the writer blocks instead of buffering the corpus when
+the workers fall behind). Each worker runs a :class:`~mofasearch.segbuild.SegmentBuilder`:
+it analyzes its documents, writes whole Whoosh segments and their side-car postings files, and
+at the end reports its segments and where each batch landed. The writer, which holds the
+index's write lock throughout, then marks replaced sections deleted and names every segment
+in one TOC, so the commit is as atomic as a single-process one.
+
+Workers are forked where the platform allows it (the dictionary and imported modules are
+shared; nothing to load), else spawned. A worker that fails reports its error, and one that
+dies is noticed; either way the writer raises and nothing becomes visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import traceback
+from typing import Any
+
+from mofasearch.documents.model import Document
+from mofasearch.errors import IndexStorageError, MofaSearchError
+from mofasearch.segbuild import ROLL_POSTINGS, Placement, SegmentBuilder
+
+log = logging.getLogger("mofasearch.parallel")
+
+#: seconds between checks that the workers are alive while waiting for their results
+_POLL = 0.5
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _work(jobs: Any, results: Any, path: str, durable: bool, roll_postings: int) -> None:
+    """A worker's life: open the index, build segments from batches until told to stop."""
+    from mofasearch import storage
+    from mofasearch.schema import build_schema
+
+    builder = None
+    try:
+        store = storage.file_storage(path, durable=durable)
+        ix = store.open_index(schema=build_schema())
+        builder = SegmentBuilder(ix, roll_postings=roll_postings)
+        while True:
+            job = jobs.get()
+            if job is None:
+                break
+            builder.add_batch(*job)
+        segments, placements = builder.finish()
+        results.send(("ok", segments, placements))
+    except BaseException as exc:  # reported to the writer, which raises it
+        if builder is not None:
+            builder.cancel()
+        results.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        results.close()
+
+
+class ParallelBuilder:
+    """The writer's side of the workers: same interface as a local ``SegmentBuilder``."""
+
+    def __init__(
+        self, path: str, *, durable: bool, jobs: int, roll_postings: int = ROLL_POSTINGS
+    ) -> None:
+        ctx = _context()
+        self._jobs = ctx.Queue(maxsize=2 * jobs)
+        self._procs: list[Any] = []
+        self._results: list[Any] = []
+        for _ in range(jobs):
+            receive, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_work,
+                args=(self._jobs, send, os.fspath(path), durable, roll_postings),
+                daemon=True,
+            )
+            proc.start()
+            send.close()
+            self._procs.append(proc)
+            self._results.append(receive)
+        self._closed = False
+
+    def add_batch(self, batch: int, docs: list[Document]) -> None:
+        self._put((batch, docs))
+
+    def _put(self, job: Any) -> None:
+        while True:
+            try:
+                self._jobs.put(job, timeout=_POLL)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_alive(self) -> None:
+        """Raises when a worker died, or when none is left to take the next batch."""
+        codes = [proc.exitcode for proc in self._procs]
+        if any(code for code in codes) or all(code is not None for code in codes):
+            self.cancel()
+            raise IndexStorageError(f"indexing workers stopped early (exit codes {codes})", None)
+
+    def finish(self) -> tuple[list[Any], list[Placement]]:
+        """Every worker's segments (in worker order) and the batches' placements."""
+        for _ in self._procs:
+            self._put(None)
+        segments: list[Any] = []
+        placements: list[Placement] = []
+        errors: list[str] = []
+        for proc, conn in zip(self._procs, self._results, strict=True):
+            message = self._receive(proc, conn)
+            if message[0] == "ok":
+                base = len(segments)
+                segments.extend(message[1])
+                placements.extend(Placement(p.batch, base + p.segment, p.start) for p in message[2])
+            else:
+                log.error("indexing worker failed: %s", message[2])
+                errors.append(message[1])
+        self._close()
+        if errors:
+            raise MofaSearchError(f"indexing failed in a worker process: {errors[0]}")
+        return segments, placements
+
+    def _receive(self, proc: Any, conn: Any) -> tuple[Any, ...]:
+        while not conn.poll(_POLL):
+            if proc.exitcode is not None and not conn.poll(0):
+                return ("error", f"the worker died (exit code {proc.exitcode})", "")
+        try:
+            return conn.recv()  # type: ignore[no-any-return]
+        except EOFError:
+            return ("error", f"the worker died (exit code {proc.exitcode})", "")
+
+    def cancel(self) -> None:
+        """Stops the workers at once; their unfinished files go at the next commit."""
+        if self._closed:
+            return
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for proc in self._procs:
+            proc.join(timeout=10)
+        for conn in self._results:
+            conn.close()
+        self._jobs.cancel_join_thread()
+        self._jobs.close()

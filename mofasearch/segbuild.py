@@ -1,0 +1,237 @@
+"""Building new segments: sections in, finished Whoosh segments with their side-car files out.
+
+A :class:`SegmentBuilder` owns Whoosh ``SegmentWriter`` objects opened without the write lock
+(the :class:`~mofasearch.writer.Writer` that started it holds the lock and alone writes the
+TOC), like the sub-writers of Whoosh's multiprocess writer. It adds each section through
+Whoosh (word fields, ids, stored fields, columns), collects the scored postings and the
+side-only fields for the side-car file (:mod:`mofasearch.impact`), and when a segment holds
+``roll_postings`` postings it finishes that segment and starts another. That bound keeps a
+build's memory flat in the size of the corpus (the collector and Whoosh's posting pool grow
+with the segment, not with the batch) and keeps every side-car under its size limit.
+
+The same builder runs in this process (``jobs=1``) and in each worker process of
+:mod:`mofasearch.parallel`; documents are given in numbered batches, and :meth:`finish`
+reports where each batch landed (segment, first docnum) so the parent can mark sections of
+documents replaced later in the same writer as deleted.
+
+Nothing here commits: a finished segment becomes visible only when the parent writes a TOC
+naming it; files of segments that never get there are removed by Whoosh's clean-up at the next
+commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import formats
+from whoosh.writing import SegmentWriter
+
+from mofasearch import impact
+from mofasearch.analysis.fastpath import index_plan
+from mofasearch.documents.model import Document, Section
+from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
+
+log = logging.getLogger("mofasearch.segbuild")
+
+#: postings (Whoosh's scored fields and the side-only fields) after which a segment is finished
+ROLL_POSTINGS = 6_000_000
+#: Whoosh's posting pool spills sorted runs to disk beyond this (its own estimate, in MB)
+POOL_MB = 64
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a batch landed: the index of its segment in :meth:`SegmentBuilder.finish`'s list
+    and the docnum of its first section in that segment."""
+
+    batch: int
+    segment: int
+    start: int
+
+
+class SegmentBuilder:
+    """Adds documents to new segments of the index ``ix`` (a Whoosh index object)."""
+
+    def __init__(self, ix: Any, *, roll_postings: int = ROLL_POSTINGS) -> None:
+        self._ix = ix
+        self.roll_postings = roll_postings
+        self._done: list[Any] = []
+        self._placements: list[Placement] = []
+        self._w: Any = None
+        self._collector: impact.Collector | None = None
+        self._schema: Any = None
+
+    def _open(self) -> None:
+        w = SegmentWriter(self._ix, _lk=False, limitmb=POOL_MB, codec=self._codec())
+        w.schema = fast_schema(w.schema)
+        # block length statistics serve Whoosh's block-quality skipping, which the numpy
+        # scorer never uses; reading a length back per posting is a fifth of Whoosh's commit
+        w._flush_segment = _flusher(w)
+        scored = tuple(name for name in WORD_FIELDS if name in w.schema)
+        self._collector = impact.Collector(scored, SIDE_FIELDS)
+        w.pool.add = self._collector.wrap(w.pool.add)
+        self._schema = w.schema
+        self._w = w
+
+    def _codec(self) -> Any:
+        from mofasearch.safepickle import SafeW3Codec
+
+        return SafeW3Codec()
+
+    def add_batch(self, batch: int, docs: Iterable[Document]) -> None:
+        """Adds the documents of one batch (their sections in order, in one segment)."""
+        if self._w is None:
+            self._open()
+        self._placements.append(Placement(batch, len(self._done), self._w.docnum))
+        for doc in docs:
+            self._add(doc)
+        assert self._collector is not None
+        if self._collector.size() >= self.roll_postings:
+            self._finish_segment()
+
+    def _add(self, doc: Document) -> None:
+        w, collector, schema = self._w, self._collector, self._schema
+        assert collector is not None
+        for ordinal, section in enumerate(doc.sections):
+            fields = section_fields(schema, doc, ordinal, section)
+            parts = fields.pop("_side_parts")
+            w.add_document(**fields)
+            docnum = w.docnum - 1  # after Whoosh: the morphemes are cached by now
+            for name in SIDE_FIELDS:
+                collector.add_side(name, docnum, side_counts(name, *parts))
+
+    def _finish_segment(self) -> None:
+        w, collector = self._w, self._collector
+        self._w = self._collector = None
+        if w is None:
+            return
+        if not w._added:
+            w._close_segment()
+            return
+        segment = w._finalize_segment()
+        assert collector is not None
+        impact.write(w.storage, segment.segment_id(), collector, w.docnum)
+        # not w._finish(): the temporary folder is shared with the parent writer
+        self._done.append(segment)
+
+    def finish(self) -> tuple[list[Any], list[Placement]]:
+        """The finished segments (unlisted until the parent commits) and the placements."""
+        self._finish_segment()
+        return self._done, self._placements
+
+    def cancel(self) -> None:
+        """Drops the open segment (finished ones are left to Whoosh's clean-up)."""
+        w, self._w, self._collector = self._w, None, None
+        if w is not None and not w.is_closed:
+            try:
+                w._close_segment()
+            except Exception:  # pragma: no cover - best effort after another failure
+                log.exception("closing an unfinished segment failed")
+
+
+def _flusher(w: Any) -> Callable[[], None]:
+    def flush() -> None:
+        w.perdocwriter.close()
+        w.fieldwriter.add_postings(w.schema, None, w.pool.iter_postings())
+        w.fieldwriter.close()
+
+    return flush
+
+
+def fast_schema(schema: Any) -> Any:
+    """A copy of ``schema`` whose positional text fields index through the fast path of
+    :mod:`mofasearch.analysis.fastpath` (same postings, without a generator per token)."""
+    out = schema.copy()
+    for name in schema.names():
+        field = schema[name]
+        if type(field.format) is not formats.Positions or getattr(field, "analyzer", None) is None:
+            continue
+        plan = index_plan(field.analyzer)
+        if plan is None:
+            continue
+        fast = copy.copy(field)
+        fast.index = _positional_index(plan, field.format)
+        out._fields[name] = fast
+    return out
+
+
+def _positional_index(plan: Callable[[str], Any], fmt: Any) -> Callable[..., Any]:
+    """``FieldType.index`` for a ``Positions`` field: (term bytes, freq, weight, encoded)."""
+    encode, boost = fmt.encode, fmt.field_boost
+
+    def index(value: Any, **kwargs: Any) -> list[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not unicode or sequence")
+        return [
+            (term.encode("utf-8"), len(poses), float(len(poses)) * boost, encode(poses))
+            for term, poses in plan(value).items()
+        ]
+
+    return index
+
+
+def section_tree(number: str) -> list[str]:
+    """``3.(2)`` -> ``["3", "3.(2)"]``: a section's number and its ancestors' numbers."""
+    parts = [p for p in number.split(".") if p]
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -> dict[str, Any]:
+    """The Whoosh document of one section (see :mod:`mofasearch.schema` for the fields)."""
+    heading_path = " ".join(section.path) or section.heading
+    date = doc.date
+    fields: dict[str, Any] = {
+        "section_id": section.id,
+        "doc_id": doc.id,
+        "title": doc.title,
+        "heading": heading_path,
+        "body": section.text,
+        "section_tree": " ".join(section_tree(section.number.replace(" ", ""))),
+        "datenum": date.year * 10000 + date.month * 100 + date.day if date else 0,
+        "ordinal": ordinal,
+        "title_text": doc.title,
+        "date": date.isoformat() if date else None,
+        "url": doc.url,
+        "number": section.number,
+        "path": list(section.path),
+        "heading_text": section.heading,
+        "text": section.text,
+        "meta": json.dumps(dict(doc.meta), ensure_ascii=False) if doc.meta else "",
+    }
+    if doc.category:
+        fields["category"] = doc.category
+    # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
+    # analyze, so the per-thread morpheme cache spares a second Sudachi pass
+    fields["_side_parts"] = (doc.title, heading_path, section.text)
+    return fields
+
+
+_SIDE_PLANS: dict[str, Any] = {}
+
+
+def side_counts(fieldname: str, *texts: str) -> dict[str, int]:
+    """Term counts of a side-only field over the texts, analyzed as at index time."""
+    analyzer = side_analyzer(fieldname)
+    plan = _SIDE_PLANS.get(fieldname, False)
+    if plan is False:
+        plan = _SIDE_PLANS[fieldname] = index_plan(analyzer)
+    if plan is not None:
+        total: Counter[str] = Counter()
+        for text in texts:
+            if text:
+                total.update(plan(text))
+        return total
+    counts: dict[str, int] = {}
+    for text in texts:
+        if not text:
+            continue
+        for token in analyzer(text, mode="index"):
+            if token.text:
+                counts[token.text] = counts.get(token.text, 0) + 1
+    return counts
