@@ -16,8 +16,11 @@ bounded whatever the section's length.
 from __future__ import annotations
 
 import html
+import itertools
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -98,10 +101,58 @@ def _split_long(text: str, start: int, end: int, found: list[tuple[int, int]]) -
 def _analyzed(
     text: str, start: int, end: int, analyzer: Any, terms: Collection[str], primary: bool
 ) -> Iterable[_Match]:
+    plan = _span_plan(analyzer)
+    if plan is not None:
+        for a, b, term in _cached_spans(plan, text[start:end]):
+            if term in terms:
+                yield _Match(start + a, start + b, term, primary)
+        return
     tokens = analyzer(text[start:end], chars=True, positions=False, removestops=False, mode="index")
     for token in tokens:
         if token.text in terms and token.endchar > token.startchar:
             yield _Match(start + token.startchar, start + token.endchar, token.text, primary)
+
+
+_SPAN_PLANS: dict[int, tuple[Any, Any]] = {}
+_PLAN_NUMBERS = itertools.count()
+#: analyzed pieces kept (the same sections come back across queries and pages of results)
+SPAN_CACHE_SIZE: Final = 2048
+_SPANS: OrderedDict[tuple[int, str], list[tuple[int, int, str]]] = OrderedDict()
+_SPANS_LOCK = threading.Lock()
+
+
+def _span_plan(analyzer: Any) -> Any:
+    """The analysis package's direct tokenizer for the main chain (None for other chains)."""
+    key = id(analyzer)
+    found = _SPAN_PLANS.get(key)
+    if found is None or found[0] is not analyzer:
+        from mofasearch.analysis.fastpath import span_plan
+
+        if len(_SPAN_PLANS) > 64:
+            _SPAN_PLANS.clear()
+        spans = span_plan(analyzer)
+        # a number never reused names the plan in the cache (an id() may be reused)
+        found = _SPAN_PLANS[key] = (
+            analyzer,
+            None if spans is None else (next(_PLAN_NUMBERS), spans),
+        )
+    return found[1]
+
+
+def _cached_spans(plan: tuple[int, Any], piece: str) -> list[tuple[int, int, str]]:
+    number, spans = plan
+    key = (number, piece)
+    with _SPANS_LOCK:
+        found = _SPANS.get(key)
+        if found is not None:
+            _SPANS.move_to_end(key)
+            return found
+    found = spans(piece)
+    with _SPANS_LOCK:
+        _SPANS[key] = found
+        while len(_SPANS) > SPAN_CACHE_SIZE:
+            _SPANS.popitem(last=False)
+    return found
 
 
 def _regions(
@@ -246,9 +297,14 @@ def _bisect_right(values: list[int], x: int) -> int:
 _NO_SPACE_AFTER: Final = frozenset("。、！？」』，．")
 
 
-def _collapse(text: str, start: int, end: int) -> tuple[str, list[int]]:
+_SPACE = re.compile(r"\s")
+
+
+def _collapse(text: str, start: int, end: int) -> tuple[str, Sequence[int]]:
     """``text[start:end]`` with whitespace runs made one space (none after Japanese punctuation),
     and for each offset ``start..end`` its offset in the result."""
+    if _SPACE.search(text, start, end) is None:  # the common case: nothing to collapse
+        return text[start:end], range(end - start + 1)
     out: list[str] = []
     where: list[int] = []
     length = 0
@@ -304,6 +360,22 @@ def _assemble(
     return Snippet("".join(parts), tuple(marks))
 
 
+def _screened(text: str, chains: list[tuple[Any, Collection[str], bool]]) -> list[_Match]:
+    """Verbatim occurrences of the wanted terms in the NFKC-folded text: provisional matches
+    that choose the fragments before anything is analyzed (see :func:`_regions` on folding)."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):
+        folded = text
+    found: list[_Match] = []
+    for _, wanted, primary in chains:
+        for term in {unicodedata.normalize("NFKC", t).lower() for t in wanted if t}:
+            at, seen = folded.find(term), 0
+            while at >= 0 and seen < MAX_TERM_HITS:
+                found.append(_Match(at, at + len(term), term, primary))
+                at, seen = folded.find(term, at + len(term)), seen + 1
+    return found
+
+
 def make_snippet(
     text: str,
     terms: Collection[str],
@@ -319,16 +391,28 @@ def make_snippet(
     ``terms`` are indexed terms the query produced for the field ``analyzer`` belongs to;
     ``also`` adds more ``(analyzer, terms)`` pairs (e.g. the bigram field's) whose matches are
     highlighted too but count less when choosing sentences.
+
+    Sentences are chosen by the terms they contain verbatim, and only the text shown is
+    analyzed for the exact highlights (a few hundred characters, whatever the section's
+    length). When that finds no match (a term seen only inside another word, a match only
+    through a reading) the choice is made again from analyzed candidate sentences.
     """
     units = sentences(text)
     chains = _chains(terms, analyzer, also)
     if not units:
         return Snippet("")
+    size = max(1, size)
+    screened = _screened(text, chains) if chains else []
+    if screened:
+        fragments = _fragments(units, screened, size, max_fragments)
+        matches = find_matches(text, [(f.start, f.end) for f in fragments], chains)
+        if matches:
+            return _assemble(text, fragments, matches, separator)
     analyzed = (
         _regions(text, units, (t for _, wanted, _ in chains for t in wanted)) if chains else []
     )
     matches = find_matches(text, analyzed, chains)
-    fragments = _fragments(units, matches, max(1, size), max_fragments)
+    fragments = _fragments(units, matches, size, max_fragments)
     # sentences added for context were not analyzed yet: their matches are highlighted too
     done = set(analyzed)
     extra = [u for f in fragments for u in units[f.first : f.last + 1] if u not in done]

@@ -157,3 +157,40 @@ def _count_run(out: Counter[str], run: list[str]) -> None:
         out[run[0]] += 1
     else:
         out.update(map(str.__add__, run, run[1:]))
+
+
+def span_plan(analyzer: Any) -> Callable[[str], list[tuple[int, int, str]]] | None:
+    """For highlighting: ``text -> [(start, end, term)]``, every token
+    ``analyzer(text, chars=True, removestops=False, mode="index")`` gives with a non-empty
+    span (stopped tokens included, sub-units of kept units at their offsets), in order;
+    None when the chain is not the main one."""
+    if _kinds(analyzer) != [
+        SudachiTokenizer,
+        PartOfSpeechStopFilter,
+        StopWordFilter,
+        SubwordFilter,
+    ]:
+        return None
+    tok, posf, stopf, subf = analyzer.items
+    s = tok.settings
+    if posf.settings != s or stopf.settings != s:
+        return None
+    mode, key, stop_tags, stop_words = s.mode, s.dictionary_key, s.stop_tags, s.stop_words
+    subwords = subf.index
+
+    def spans(text: str) -> list[tuple[int, int, str]]:
+        out: list[tuple[int, int, str]] = []
+        if not text:
+            return out
+        table = sudachi.pos_table(key, stop_tags)
+        for r in records(text, mode, key):
+            term = r[0]
+            if r[3] > r[2]:
+                out.append((r[2], r[3], term))
+            if subwords and r[4] and not table[r[1]] and term not in stop_words:
+                for sub in r[4]:
+                    if sub[0] != term and sub[3] > sub[2]:
+                        out.append((sub[2], sub[3], sub[0]))
+        return out
+
+    return spans
