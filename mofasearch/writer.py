@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from mofasearch import impact
+from mofasearch import impact, segbuild
 from mofasearch.analysis.sudachi import sanitize
 from mofasearch.documents.model import Document, Section
 from mofasearch.errors import (
@@ -173,9 +173,12 @@ class Writer:
             from mofasearch.parallel import ParallelBuilder
 
             return ParallelBuilder(
-                store.folder, durable=getattr(store, "durable", True), jobs=self.jobs
+                store.folder,
+                durable=getattr(store, "durable", True),
+                jobs=self.jobs,
+                roll_postings=segbuild.ROLL_POSTINGS,
             )
-        return SegmentBuilder(self._index._ix)
+        return SegmentBuilder(self._index._ix, roll_postings=segbuild.ROLL_POSTINGS)
 
     def _hand_over(self) -> None:
         """The buffered documents go to the builder as one numbered batch."""
