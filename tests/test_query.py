@@ -244,8 +244,6 @@ def test_prefix(query: str, expected: object) -> None:
         ("a OR b)", 6),
         ("()", 0),
         ('"京都', 0),
-        ("京都 「大阪", 3),
-        ("京都」", 2),
         ('a "b', 2),
         ("AND", 0),
         ("ＡＮＤ", 0),
@@ -358,3 +356,22 @@ def test_documentation_mentions_every_field_and_operator() -> None:
         assert word in QUERY_LANGUAGE
     assert f"{MAX_QUERY_LENGTH:,}" in QUERY_LANGUAGE
     assert f"{MAX_DEPTH} levels" in QUERY_LANGUAGE
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("五月雨」の語が転じて", Text("五月雨」の語が転じて")),
+        ("京都 「大阪", Text("京都 「大阪")),
+        ("京都」", Text("京都」")),
+        ("『題名", Text("『題名")),
+    ],
+)
+def test_unmatched_corner_brackets_are_prose(query: str, expected: object) -> None:
+    # Natural questions quote half a word; only balanced 「」『』 make a phrase.
+    assert parse_query(query).root == expected
+
+
+def test_balanced_corner_brackets_still_make_phrases() -> None:
+    root = parse_query("a「b」c「d").root
+    assert root == And((Text("a"), Phrase("b"), Text("c「d")))

@@ -4,6 +4,11 @@ Syntax characters are recognized through a *syntax view* of the query: a string 
 length where full-width ASCII (``ＡＮＤ``, ``：``, ``（``, ``－``, ``＊``), the ideographic space and
 curly quotes are mapped to their ASCII forms. Offsets are therefore the same in both strings,
 and token text is always taken from the original, so words keep what the user typed.
+
+Japanese corner brackets are quotes in queries and ordinary punctuation in prose: a natural
+question such as ``五月雨」の語が転じて…`` quotes half a word. So 「…」 and 『…』 make a phrase
+only when balanced; an unmatched one is part of the text around it. The ASCII ``"`` stays
+strict: an unclosed one is a syntax error with its position.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ OPERATORS: Final = frozenset({"AND", "OR", "NOT"})
 _QUOTES: Final = {'"': '"', "「": "」", "『": "』"}
 _CLOSERS: Final = frozenset(_QUOTES.values())
 _SPECIAL: Final = frozenset("()") | _QUOTES.keys() | _CLOSERS
+#: brackets that are plain text when unmatched (see the module docstring)
+_LENIENT: Final = frozenset("「」『』")
 _VIEW_TABLE: Final = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {
     0x3000: 0x20,  # ideographic space
     0x201C: 0x22,  # “
@@ -53,6 +60,17 @@ class _Lexer:
         self.query = query
         self.view = syntax_view(query)
         self.tokens: list[Token] = []
+        # an opener is a quote only if its closer comes later somewhere
+        self.last_closer = {c: self.view.rfind(c) for c in _CLOSERS}
+
+    def is_text(self, i: int) -> bool:
+        """A lenient bracket at ``i`` that cannot open or close a phrase is plain text."""
+        c = self.view[i]
+        if c not in _LENIENT:
+            return False
+        if c in _CLOSERS:  # a closer reached outside a phrase closes nothing
+            return True
+        return self.last_closer[_QUOTES[c]] < i
 
     def error(self, message: str, position: int) -> QuerySyntaxError:
         return QuerySyntaxError(message, self.query, position)
@@ -68,6 +86,8 @@ class _Lexer:
             if c in "()":
                 self.tokens.append(Token(c, self.query[i], i, i + 1, attached))
                 i += 1
+            elif c in _SPECIAL and self.is_text(i):
+                i = self.word(i, attached)
             elif c in _QUOTES:
                 i = self.phrase(i, attached)
             elif c in _CLOSERS:
@@ -97,7 +117,9 @@ class _Lexer:
 
     def word(self, i: int, attached: bool) -> int:
         start, n = i, len(self.view)
-        while i < n and not self.view[i].isspace() and self.view[i] not in _SPECIAL:
+        while i < n and not self.view[i].isspace():
+            if self.view[i] in _SPECIAL and not self.is_text(i):
+                break
             i += 1
         view = self.view[start:i]
         name, colon, rest = view.partition(":")

@@ -52,8 +52,10 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 - `NOT` and `-` apply to one word, phrase, field or parenthesized group.
 - Only the field names above are fields: `10:00`, `http://example.jp` and `foo:bar` are ordinary text.
 - A field's value follows the colon directly: `title:京都`, not `title: 京都`.
+- `「」` and `『』` make a phrase only when balanced; an unmatched one is ordinary text, so a
+  question that quotes half a word (`五月雨」の語が転じて…`) still works. An unclosed `"` is an error.
 - Queries are limited to 4,096 characters and 32 levels of parentheses and negations. A malformed
-  query (unbalanced parentheses or quotes, `AND` with nothing after it, `title:` with no value,
+  query (unbalanced parentheses or `"`, `AND` with nothing after it, `title:` with no value,
   an impossible date such as `date:2004-13-45`) is an error that gives the position of the problem.
 """
 
