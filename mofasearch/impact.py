@@ -156,13 +156,16 @@ class Collector:
         weights = np.concatenate(
             [np.frombuffer(self.weights, dtype=np.float32)] + [b[2] for b in self.bulk]
         )
-        keys = list(self.term_ids)
+        nkeys = len(self.term_ids)
+        by_field: dict[str, list[tuple[bytes, int]]] = {}
+        for (fieldname, term), tid in self.term_ids.items():  # one pass over the terms
+            by_field.setdefault(fieldname, []).append((term, tid))
         arrays: dict[str, np.ndarray] = {}
         header: dict[str, Any] = {"fields": {}, "lengths": {}, "doccount": doccount}
         for fieldname in sorted(self.fields | set(self.side_fields)):
-            chosen = sorted((key[1], tid) for tid, key in enumerate(keys) if key[0] == fieldname)
+            chosen = sorted(by_field.get(fieldname, ()))
             if chosen:
-                self._pack_field(arrays, fieldname, chosen, len(keys), tids, docs, weights)
+                self._pack_field(arrays, fieldname, chosen, nkeys, tids, docs, weights)
                 header["fields"][fieldname] = len(chosen)
             if fieldname in self.lengths:
                 lengths = np.zeros(doccount, dtype=np.float32)
