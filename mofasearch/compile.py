@@ -34,6 +34,7 @@ import numpy as np
 from whoosh import query as wq
 
 from mofasearch.analysis import phrase_terms, question_words
+from mofasearch.bm25f import contributions
 from mofasearch.query import (
     And,
     CategoryFilter,
@@ -116,6 +117,13 @@ class Compiler:
     def _empty(self) -> np.ndarray:
         return np.zeros(self.snapshot.size, dtype=bool)
 
+    def _weight(self, name: str) -> float:
+        """A term's multiplier in a field: under BM25F the word fields' weights are inside the
+        combined term frequency (:mod:`mofasearch.bm25f`), so there only the query weight is."""
+        if self.config.bm25f and name in WORD_FIELDS:
+            return 1.0
+        return self.config.weight(name)
+
     def _scored(self, fields: tuple[str, ...]) -> tuple[str, ...]:
         """The fields of the scope that the ranking weighs (a zero weight leaves a field out)."""
         return tuple(name for name in fields if self.config.weight(name) > 0) or fields
@@ -136,7 +144,7 @@ class Compiler:
         result = Evaluation(self._empty())
         for term, qweight in words.items():
             for name in fields:
-                self._score_and_match(result, name, term, self.config.weight(name) * qweight)
+                self._score_and_match(result, name, term, self._weight(name) * qweight)
         for term in readings:
             self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)
@@ -147,7 +155,7 @@ class Compiler:
     def _score_and_match(self, result: Evaluation, name: str, term: str, weight: float) -> None:
         assert result.mask is not None
         result.terms.append((name, term, weight))
-        ids, _ = self.snapshot.contributions(name, term, self.config)
+        ids, _ = contributions(self.snapshot, name, term, self.config)
         result.mask[ids] = True
 
     def _add_bigrams(self, text: str, result: Evaluation) -> None:
@@ -182,7 +190,7 @@ class Compiler:
         result.mask = self.snapshot.query_mask(wq.Or(queries))
         for term in dict.fromkeys(words):
             for name in fields:
-                result.terms.append((name, term, self.config.weight(name)))
+                result.terms.append((name, term, self._weight(name)))
         result.highlight.update(words)
         return result
 
@@ -197,7 +205,7 @@ class Compiler:
             return Evaluation(None, empty=True)
         for name in scope:
             for term in self.snapshot.expand_prefix(name, prefix, MAX_PREFIX_TERMS):
-                self._score_and_match(result, name, term, self.config.weight(name))
+                self._score_and_match(result, name, term, self._weight(name))
                 result.highlight.add(term)
         return result
 

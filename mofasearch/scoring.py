@@ -1,8 +1,11 @@
 """BM25F scoring: the formulas, their settings, and Whoosh's own version of them.
 
-Scoring is BM25F in the per-field form Whoosh calls BM25F (Robertson, Zaragoza & Taylor,
-"Simple BM25 extension to multiple weighted fields", CIKM 2004, simplified as in Whoosh):
-every (field, term) pair of the query contributes
+The word fields (title, heading, body) are scored with BM25F proper, one saturation per term
+over their weighted, length-normalized term frequencies (:mod:`mofasearch.bm25f`). The other
+fields (bigram, reading: different term spaces), and the word fields when ``bm25f`` is off, use
+the per-field form Whoosh calls BM25F (Robertson, Zaragoza & Taylor, "Simple BM25 extension to
+multiple weighted fields", CIKM 2004, simplified as in Whoosh): every (field, term) pair of the
+query contributes
 
     weight(field) * query_weight(term) * idf(term, field) * tf * (k1 + 1) / (tf + k1 * norm)
     norm = (1 - b) + b * field_length / avg_field_length
@@ -26,14 +29,22 @@ from typing import Any
 import numpy as np
 from whoosh.scoring import BaseScorer, WeightingModel
 
-#: the text fields a query is scored against, and their default weights. Per-field BM25 already
-#: makes one match in a short field (a title, a heading) worth more than one in a long body (the
-#: length norm), so the weights only balance the fields: the heading path is the section's own
-#: label and counts a little more; the title is shared by all of a document's sections, which
-#: lifts the whole page when a question names its subject; the bigram field is the recall
-#: fallback for segmentation differences; the reading field only serves kana queries.
-#: Values chosen on JaQuAD dev questions (benchmarks/jaquad_mrr.py), not per query.
+#: the text fields a query is scored against, and their default weights. For the word fields
+#: (BM25F) a weight multiplies the field's term frequency: one occurrence in a heading counts as
+#: three in the body, one in the title as two (the title is on every section of a document, so
+#: it lifts the whole page when a question names its subject, and the body picks the section).
+#: For the others it multiplies the score: the bigram field is the recall aid for segmentation
+#: differences, the reading field only serves kana queries. Chosen on JaQuAD, JSQuAD and
+#: lawqa_jp dev questions together (benchmarks/RESULTS.md, "Ranking ablations"), not per query.
 DEFAULT_WEIGHTS = (
+    ("title", 2.0),
+    ("heading", 3.0),
+    ("body", 1.0),
+    ("bigram", 0.4),
+    ("reading", 0.5),
+)
+#: the same fields weighted as scores, for the per-field sum (``bm25f=False``), as tuned for it
+PER_FIELD_WEIGHTS = (
     ("title", 0.75),
     ("heading", 1.5),
     ("body", 1.0),
@@ -42,6 +53,7 @@ DEFAULT_WEIGHTS = (
 )
 #: short passages saturate term frequency early: a lower k1 for body and bigrams
 DEFAULT_K1 = (("title", 1.2), ("heading", 1.2), ("body", 0.5), ("bigram", 0.5))
+#: length normalization per field; BM25F applies these to each word field's term frequency
 DEFAULT_B = (("title", 0.3), ("heading", 0.5))
 
 Pairs = tuple[tuple[str, float], ...]
@@ -60,7 +72,9 @@ class RankingConfig:
     ``k1``/``b`` map a field to its own parameter, falling back to ``default_k1``/``default_b``.
     Mappings or (field, value) pairs are accepted; they are kept as sorted pairs so the
     config is hashable and pickles. ``question_weight`` scales query words that only ask
-    (何, 誰, どこ ...).
+    (何, 誰, どこ ...). ``bm25f`` combines the word fields per term before one saturation with
+    ``bm25f_k1`` (:mod:`mofasearch.bm25f`); off, each field is saturated and weighted alone
+    (then :data:`PER_FIELD_WEIGHTS` are the tuned weights).
     """
 
     weights: Pairs = DEFAULT_WEIGHTS
@@ -73,6 +87,9 @@ class RankingConfig:
     subword_weight: float = 0.5
     #: when the word fields match nothing, score by bigrams alone (the recall fallback)
     bigram_fallback: bool = True
+    #: BM25F proper over title, heading and body (one saturation per term), and its k1
+    bm25f: bool = True
+    bm25f_k1: float = 0.5
     #: a query written as prose (no operators) requires its phrases, and only ranks its bare
     #: text items instead of requiring a word of each (see :mod:`mofasearch.compile`)
     prose_and: bool = True

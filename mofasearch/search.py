@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from mofasearch.bm25f import contributions
 from mofasearch.compile import Compiler, category_mask, date_mask, is_prose
 from mofasearch.errors import QueryTimeoutError
 from mofasearch.query import parse_query
@@ -77,7 +78,7 @@ def accumulate(snapshot: Snapshot, terms: list[tuple[str, str, float]], config: 
     for (fieldname, text), weight in merged.items():
         if weight == 0:
             continue
-        ids, contrib = snapshot.contributions(fieldname, text, config)
+        ids, contrib = contributions(snapshot, fieldname, text, config)
         if len(ids):
             all_ids.append(ids)
             all_parts.append(contrib * weight)
@@ -253,31 +254,47 @@ def hit_from_stored(
 def reference_search(
     snapshot: Snapshot, schema: Any, request: SearchRequest, config: RankingConfig
 ) -> list[tuple[str, float]]:
-    """(section_id, score) of the ranking with Whoosh's own searcher scoring the Whoosh fields.
+    """(section_id, score) of the ranking with Whoosh's own reader scoring the Whoosh fields.
 
-    The side-only fields (bigram, reading) are not in Whoosh; their part is added from the
-    side-car contributions (checked separately against a direct BM25 computation).
+    Per-field BM25 goes through Whoosh's searcher with :class:`~mofasearch.scoring.WhooshBM25F`;
+    BM25F over the word fields is summed from Whoosh's postings and field lengths by
+    :func:`mofasearch.bm25f.reference_scores`. The side-only fields (bigram, reading, pair) are
+    not in Whoosh; their part is added from the side-car contributions (checked separately
+    against a direct BM25 computation).
     """
     from whoosh import query as wq
     from whoosh.searching import Searcher
 
-    from mofasearch.schema import SIDE_FIELDS
+    from mofasearch.bm25f import reference_scores
+    from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS
     from mofasearch.scoring import WhooshBM25F
 
     mask, result = evaluate(snapshot, schema, request, config)
     merged: dict[tuple[str, str], float] = {}
     for fieldname, text, weight in result.terms:
         merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
-    whoosh_terms = [(f, t, w) for (f, t), w in merged.items() if w and f not in SIDE_FIELDS]
+    combined = [
+        (f, t, w) for (f, t), w in merged.items() if w and config.bm25f and f in WORD_FIELDS
+    ]
+    whoosh_terms = [
+        (f, t, w)
+        for (f, t), w in merged.items()
+        if w and f not in SIDE_FIELDS and (f, t, w) not in combined
+    ]
     side_terms = [(f, t, w) for (f, t), w in merged.items() if w and f in SIDE_FIELDS]
-    query = wq.Or([wq.Term(f, t, boost=w) for f, t, w in whoosh_terms])
     allowed = {int(d) for d in np.flatnonzero(mask)}
     side = accumulate(snapshot, side_terms, config)
+    scores: dict[int, float] = {}
     with snapshot.lock:
         reader = snapshot.searcher.reader()
         searcher = Searcher(reader, weighting=WhooshBM25F(config), closereader=False)
-        found = searcher.search(query, limit=None, filter=allowed)
-        scores = {hit.docnum: float(hit.score) for hit in found}
+        if whoosh_terms:
+            query = wq.Or([wq.Term(f, t, boost=w) for f, t, w in whoosh_terms])
+            found = searcher.search(query, limit=None, filter=allowed)
+            scores = {hit.docnum: float(hit.score) for hit in found}
+        for docnum, score in reference_scores(searcher, combined, config).items():
+            if docnum in allowed:
+                scores[docnum] = scores.get(docnum, 0.0) + score
     for docnum in np.flatnonzero(side):
         if int(docnum) in allowed:
             scores[int(docnum)] = scores.get(int(docnum), 0.0) + float(side[docnum])
