@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mofasearch.bm25f import contributions
 from mofasearch.scoring import RankingConfig
 from mofasearch.search import SearchRequest, evaluate
 from mofasearch.snapshot import Snapshot
@@ -31,7 +32,7 @@ def explain(
     lines = []
     total = 0.0
     for (fieldname, text), weight in merged.items():
-        ids, contrib = snapshot.contributions(fieldname, text, config)
+        ids, contrib = contributions(snapshot, fieldname, text, config)
         where = np.flatnonzero(ids == docnum)
         if not len(where):
             continue
