@@ -57,9 +57,10 @@ def contributions(snapshot: Any, fieldname: str, text: str, config: RankingConfi
     """Global docnums holding (field, term) and the term's score share from that field.
 
     Word fields under BM25F get their share of the combined score (field weight included);
-    any other field, or ``config.bm25f`` off, gets the snapshot's per-field BM25.
+    any other field, a word field of weight 0 (still matched, never scored), or ``config.bm25f``
+    off, gets the snapshot's per-field BM25.
     """
-    if not config.bm25f or fieldname not in WORD_FIELDS:
+    if not config.bm25f or fieldname not in WORD_FIELDS or config.weight(fieldname) <= 0:
         return snapshot.contributions(fieldname, text, config)  # type: ignore[no-any-return]
     return term_fields(snapshot, text, config).get(fieldname, _EMPTY)
 

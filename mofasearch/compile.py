@@ -120,9 +120,10 @@ class Compiler:
     def _weight(self, name: str) -> float:
         """A term's multiplier in a field: under BM25F the word fields' weights are inside the
         combined term frequency (:mod:`mofasearch.bm25f`), so there only the query weight is."""
+        weight = self.config.weight(name)
         if self.config.bm25f and name in WORD_FIELDS:
-            return 1.0
-        return self.config.weight(name)
+            return 1.0 if weight > 0 else 0.0
+        return weight
 
     def _scored(self, fields: tuple[str, ...]) -> tuple[str, ...]:
         """The fields of the scope that the ranking weighs (a zero weight leaves a field out)."""
