@@ -16,7 +16,9 @@ its sections, and the positive nodes (not under a negation) contribute scoring t
   items, and requiring one word of every item lost the answer whenever an item was the question's
   own wording (``「日本人民共和国憲法草案」の内容は。`` needs no 内容 in the answer). So the quoted
   phrases must match, the bare text items only rank; with no phrase, one word of any item must
-  match, as within one run. Any operator keeps the documented boolean reading.
+  match, as within one run. A quote found in no section at all cannot be what the question
+  requires (a paraphrase, a blank to fill: 「既存OOOO国の手先」): it only ranks, like the text.
+  Any operator keeps the documented boolean reading.
 - ``FieldQuery``: its node evaluated with the fields restricted to ``title`` or ``heading``.
 - ``Prefix``: the field's terms expanded from the term index, at most ``MAX_PREFIX_TERMS``.
 - filters (section, category, date): masks from the ``section_tree`` postings and the columns.
@@ -241,7 +243,7 @@ class Compiler:
     def _prose_and(self, node: And, parts: list[Evaluation]) -> Evaluation:
         """MUST the phrases, SHOULD the bare text (Lucene's BooleanQuery): see the module doc."""
         kept = [
-            (isinstance(child, Text), part)
+            (isinstance(child, Text) or _nowhere(part), part)
             for child, part in zip(node.children, parts, strict=True)
             if not part.empty
         ]
@@ -273,6 +275,11 @@ class Compiler:
             result.terms.extend(part.terms)
             result.highlight |= part.highlight
         return result
+
+
+def _nowhere(part: Evaluation) -> bool:
+    """A part that matches no section at all (a quote the text words differently)."""
+    return part.mask is not None and not part.mask.any()
 
 
 #: token kinds of a query written as prose (anything else is an operator, a field or a filter)

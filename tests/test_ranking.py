@@ -85,3 +85,12 @@ def test_prose_reading_can_be_switched_off(ix):
     strict = RankingConfig(prose_and=False)
     assert _ids(ix, "「日本人民共和国憲法草案」の内容は。", ranking=strict) == []
     assert _ids(ix, "「日本人民共和国憲法草案」の内容は。")[0] == "k#1"
+
+
+def test_prose_quote_found_nowhere_only_ranks(ix):
+    # a blank to fill inside the quote: the phrase is in no section, so it cannot be required
+    assert _ids(ix, "「独自のXXXX草案」を発表したのは何年か")[0] == "k#1"
+    # as a query of its own (not prose with other items) the phrase keeps its exact meaning
+    assert _ids(ix, "「独自のXXXX草案」") == []
+    # with an operator the boolean reading holds: the phrase is required
+    assert _ids(ix, "「独自のXXXX草案」 AND 発表") == []
