@@ -70,6 +70,9 @@ class Evaluation:
     highlight: set[str] = field(default_factory=set)
     #: the node analyzed to nothing (only particles or symbols): it neither matches nor excludes
     empty: bool = False
+    #: the match is "any of the words" of natural-language text (no phrase, field or operator):
+    #: sections sharing only character bigrams may follow the matches when they are too few
+    fill: bool = False
 
 
 class Compiler:
@@ -153,6 +156,7 @@ class Compiler:
         result.highlight.update(words)
         if set(fields) <= set(WORD_FIELDS) and len(fields) > 1:
             self._add_bigrams(node.text, result)
+            result.fill = True
         return result
 
     def _score_and_match(self, result: Evaluation, name: str, term: str, weight: float) -> None:
@@ -251,7 +255,9 @@ class Compiler:
             return Evaluation(None, empty=True)
         must = [part for soft, part in kept if not soft]
         if not must:
-            return self._combine([part for _, part in kept], np.logical_or)
+            result = self._combine([part for _, part in kept], np.logical_or)
+            result.fill = all(part.fill for _, part in kept)
+            return result
         result = self._combine(must, np.logical_and)
         for soft, part in kept:
             if soft:

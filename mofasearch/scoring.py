@@ -87,6 +87,9 @@ class RankingConfig:
     subword_weight: float = 0.5
     #: when the word fields match nothing, score by bigrams alone (the recall fallback)
     bigram_fallback: bool = True
+    #: when the words of a natural-language query match fewer sections than a page holds,
+    #: sections sharing only character bigrams follow them (:func:`mofasearch.search.fill_candidates`)
+    bigram_fill: bool = True
     #: BM25F proper over title, heading and body (one saturation per term), and its k1
     bm25f: bool = True
     bm25f_k1: float = 0.5

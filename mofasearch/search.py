@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,14 +59,55 @@ def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: Ra
     compiler = Compiler(snapshot, schema, config, prose=is_prose(text))
     result = compiler.evaluate(parsed.root)
     mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask
-    mask = mask & snapshot.live
+    return mask & allowed(snapshot, request), result
+
+
+def allowed(snapshot: Snapshot, request: SearchRequest) -> np.ndarray:
+    """Live sections that pass the request's filters (dates, category, section)."""
+    mask = snapshot.live.copy()
     if request.since is not None or request.until is not None:
         mask &= date_mask(snapshot, request.since, request.until)
     if request.category is not None:
         mask &= category_mask(snapshot, request.category)
     if request.section is not None:
         mask &= snapshot.postings_mask("section_tree", request.section)
-    return mask, result
+    return mask
+
+
+def fill_candidates(
+    snapshot: Snapshot,
+    request: SearchRequest,
+    result: Any,
+    mask: np.ndarray,
+    scores: np.ndarray,
+    config: RankingConfig,
+) -> np.ndarray:
+    """Sections that share only character bigrams with a natural-language query, to follow its
+    matches when those do not fill the page (``limit + offset`` sections, or documents when
+    grouped). Words define the matches, as in any ranked search; but a content-poor question
+    (次のうち、正しいものを教えてください。) may hold few words the answer has, and a ranked
+    list cut short loses the answer that only shares characters. They come after every match,
+    best first, and count in ``total``."""
+    need = request.offset + request.limit
+    if not (config.bigram_fill and result.fill and request.sort == "score") or need == 0:
+        return _NONE
+    matched = np.flatnonzero(mask)
+    if len(matched) >= need:
+        have = (
+            np.count_nonzero(np.bincount(snapshot.columns["doc"][matched]))
+            if request.group_by_document
+            else len(matched)
+        )
+        if have >= need:
+            return _NONE
+    extra = (scores > 0) & ~mask & allowed(snapshot, request)
+    if request.group_by_document and len(matched):
+        doc_codes = snapshot.columns["doc"]
+        extra &= ~np.isin(doc_codes, np.unique(doc_codes[matched]))
+    return np.flatnonzero(extra)
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def accumulate(snapshot: Snapshot, terms: list[tuple[str, str, float]], config: RankingConfig):  # type: ignore[no-untyped-def]
@@ -105,18 +146,34 @@ def run_search(
     scores = accumulate(snapshot, result.terms, config)
     _check(deadline)
     candidates = np.flatnonzero(mask)
+    extra = fill_candidates(snapshot, request, result, mask, scores, config)
     columns = snapshot.columns
-    if request.group_by_document:
-        picked, total = _grouped(candidates, scores, columns, request)
-    else:
-        order = _ordered(candidates, scores, columns, request, request.offset + request.limit)
-        picked = [(int(d), ()) for d in order[request.offset : request.offset + request.limit]]
-        total = len(candidates)
+    picked, total = _page(candidates, scores, columns, request)
+    if len(extra):  # the second tier: sections sharing only bigrams, after every match
+        rest = replace(
+            request,
+            offset=max(0, request.offset - total),
+            limit=request.offset + request.limit - max(request.offset, total),
+        )
+        more, more_total = _page(extra, scores, columns, rest)
+        picked, total = picked + more, total + more_total
+        candidates = np.concatenate([candidates, extra])
     _check(deadline)
     facets = _facets(candidates, columns, request.group_by_document)
     maker = snippet_maker(result.highlight) if snippet_maker is not None else None
     hits = tuple(_hit(snapshot, docnum, scores, others, maker) for docnum, others in picked)
     return Results(request.query, hits, total, _ms(started), None, facets)
+
+
+def _page(
+    candidates: np.ndarray, scores: np.ndarray, columns: dict[str, Any], request: SearchRequest
+) -> tuple[list[tuple[int, Any]], int]:
+    """The hits of the requested page among ``candidates``, and how many matched."""
+    if request.group_by_document:
+        return _grouped(candidates, scores, columns, request)
+    order = _ordered(candidates, scores, columns, request, request.offset + request.limit)
+    picked = [(int(d), ()) for d in order[request.offset : request.offset + request.limit]]
+    return picked, len(candidates)
 
 
 def _check(deadline: float | None) -> None:
@@ -260,7 +317,8 @@ def reference_search(
     BM25F over the word fields is summed from Whoosh's postings and field lengths by
     :func:`mofasearch.bm25f.reference_scores`. The side-only fields (bigram, reading, pair) are
     not in Whoosh; their part is added from the side-car contributions (checked separately
-    against a direct BM25 computation).
+    against a direct BM25 computation). The bigram fill (:func:`fill_candidates`) follows the
+    matches as in the fast path, chosen by these scores.
     """
     from whoosh import query as wq
     from whoosh.searching import Searcher
@@ -282,7 +340,6 @@ def reference_search(
         if w and f not in SIDE_FIELDS and (f, t, w) not in combined
     ]
     side_terms = [(f, t, w) for (f, t), w in merged.items() if w and f in SIDE_FIELDS]
-    allowed = {int(d) for d in np.flatnonzero(mask)}
     side = accumulate(snapshot, side_terms, config)
     scores: dict[int, float] = {}
     with snapshot.lock:
@@ -290,14 +347,21 @@ def reference_search(
         searcher = Searcher(reader, weighting=WhooshBM25F(config), closereader=False)
         if whoosh_terms:
             query = wq.Or([wq.Term(f, t, boost=w) for f, t, w in whoosh_terms])
-            found = searcher.search(query, limit=None, filter=allowed)
+            found = searcher.search(query, limit=None)
             scores = {hit.docnum: float(hit.score) for hit in found}
         for docnum, score in reference_scores(searcher, combined, config).items():
-            if docnum in allowed:
-                scores[docnum] = scores.get(docnum, 0.0) + score
+            scores[docnum] = scores.get(docnum, 0.0) + score
     for docnum in np.flatnonzero(side):
-        if int(docnum) in allowed:
-            scores[int(docnum)] = scores.get(int(docnum), 0.0) + float(side[docnum])
-    ranked = [(snapshot.stored_fields(d)["section_id"], s) for d, s in scores.items() if s > 0]
-    ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+        scores[int(docnum)] = scores.get(int(docnum), 0.0) + float(side[docnum])
+    dense = np.zeros(snapshot.size, dtype=np.float64)
+    for docnum, score in scores.items():
+        dense[docnum] = score
+    sections = replace(request, group_by_document=False)  # this is a ranking of sections
+    extra = fill_candidates(snapshot, sections, result, mask, dense, config)
+    tiers = [np.flatnonzero(mask), extra]
+    ranked = []
+    for tier in tiers:
+        part = [(snapshot.stored_fields(d)["section_id"], dense[d]) for d in tier if dense[d] > 0]
+        part.sort(key=lambda pair: (-pair[1], pair[0]))
+        ranked.extend(part)
     return ranked

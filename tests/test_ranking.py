@@ -94,3 +94,24 @@ def test_prose_quote_found_nowhere_only_ranks(ix):
     assert _ids(ix, "「独自のXXXX草案」") == []
     # with an operator the boolean reading holds: the phrase is required
     assert _ids(ix, "「独自のXXXX草案」 AND 発表") == []
+
+
+def test_sections_sharing_only_bigrams_follow_too_few_matches(ix):
+    # 草案 is a word of k#1; n#1 only shares the bigram 会議 with 会議録 (no word, no 60% share)
+    res = ix.search("会議録と草案", group_by_document=False, limit=10)
+    assert [h.section_id for h in res][:2] == ["k#1", "n#1"]
+    assert res.total == len(res)
+    assert res[0].score > 0 and res[1].score > 0
+    # a page already full of matches gets no filling
+    assert [h.section_id for h in ix.search("会議録と草案", group_by_document=False, limit=1)] == [
+        "k#1"
+    ]
+    # grouped by document, the second tier brings other documents only
+    grouped = ix.search("会議録と草案", limit=10)
+    assert [h.doc_id for h in grouped][:2] == ["kenpo", "naiyou"]
+
+
+def test_no_bigram_filling_for_operators_sorts_or_when_switched_off(ix):
+    assert "n#1" not in _ids(ix, "会議録 AND 草案")
+    assert "n#1" not in _ids(ix, "会議録と草案", sort="date")
+    assert _ids(ix, "会議録と草案", ranking=RankingConfig(bigram_fill=False)) == ["k#1"]
