@@ -64,6 +64,19 @@ def _work(jobs: Any, results: Any, path: str, durable: bool, roll_postings: int)
         results.close()
 
 
+def _safe_codec(segment: Any) -> Any:
+    """The segment as sent back (its codec pickles as Whoosh's own) reading through the
+    allow-list again, like every segment the TOC loader gives."""
+    from mofasearch.safepickle import SafeW3Codec
+
+    codec = segment._codec
+    if type(codec) is not SafeW3Codec:
+        safe = object.__new__(SafeW3Codec)
+        safe.__dict__.update(codec.__dict__)
+        segment._codec = safe
+    return segment
+
+
 class ParallelBuilder:
     """The writer's side of the workers: same interface as a local ``SegmentBuilder``."""
 
@@ -116,7 +129,7 @@ class ParallelBuilder:
             message = self._receive(proc, conn)
             if message[0] == "ok":
                 base = len(segments)
-                segments.extend(message[1])
+                segments.extend(_safe_codec(segment) for segment in message[1])
                 placements.extend(Placement(p.batch, base + p.segment, p.start) for p in message[2])
             else:
                 log.error("indexing worker failed: %s", message[2])
