@@ -28,6 +28,7 @@ import logging
 import mmap
 import os
 import struct
+import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from typing import Any
@@ -273,8 +274,11 @@ class _Terms:
 class PostingsFile:
     """A segment's side-car, memory-mapped when on disk."""
 
-    def __init__(self, buffer: Any, keep: Any = None) -> None:
+    def __init__(self, buffer: Any, keep: Any = None, fd: int | None = None) -> None:
         self._keep = keep
+        #: when given, posting lists are read from this descriptor (``os.pread``, no shared
+        #: offset, so threads and forked children may read at once), closed with this object
+        self._fd: int | None = None
         view = memoryview(buffer)
         if bytes(view[: len(MAGIC)]) != MAGIC:
             raise ValueError("not a postings side-car file")
@@ -282,10 +286,12 @@ class PostingsFile:
         header = json.loads(bytes(view[len(MAGIC) + 8 : len(MAGIC) + 8 + head_len]))
         start = _aligned(len(MAGIC) + 8 + head_len)
         arrays = {}
+        self._where: dict[str, tuple[int, np.dtype]] = {}
         for name, (offset, dtype, count) in header["arrays"].items():
             arrays[name] = np.frombuffer(
                 buffer, dtype=np.dtype(dtype), count=count, offset=start + offset
             )
+            self._where[name] = (start + offset, np.dtype(dtype))
         self.doccount = int(header.get("doccount", 0))
         self.length_totals: dict[str, float] = dict(header.get("lengths", {}))
         self._arrays = arrays
@@ -297,6 +303,9 @@ class PostingsFile:
                 arrays[f"{fieldname}.docs"],
                 arrays[f"{fieldname}.weights"],
             )
+        if fd is not None:  # only once the file proved readable (the caller closes it otherwise)
+            self._fd = fd
+            weakref.finalize(self, os.close, fd)
 
     def lengths(self, fieldname: str) -> np.ndarray | None:
         """Per-document length of a side-only field (None for Whoosh's own fields)."""
@@ -309,10 +318,22 @@ class PostingsFile:
             return None
         terms, post_offsets, docs, weights = found
         i = terms.find(text.encode("utf-8"))
-        if i >= 0:
-            lo, hi = post_offsets[i], post_offsets[i + 1]
+        if i < 0:
+            return docs[:0], weights[:0]
+        lo, hi = int(post_offsets[i]), int(post_offsets[i + 1])
+        if self._fd is None or hi == lo:
             return docs[lo:hi], weights[lo:hi]
-        return docs[:0], weights[:0]
+        return self._read(f"{fieldname}.docs", lo, hi), self._read(f"{fieldname}.weights", lo, hi)
+
+    def _read(self, name: str, lo: int, hi: int) -> np.ndarray:
+        """Items ``lo:hi`` of an array, read from the file: the search process keeps only what
+        it caches, not every page of the map it has touched."""
+        start, dtype = self._where[name]
+        size = dtype.itemsize
+        raw = os.pread(self._fd, (hi - lo) * size, start + lo * size)
+        if len(raw) != (hi - lo) * size:
+            raise OSError(f"short read from a postings file ({name})")
+        return np.frombuffer(raw, dtype=dtype)
 
 
 def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
@@ -322,9 +343,15 @@ def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
         if not storage.file_exists(name):
             return None
         if isinstance(storage, FileStorage):
-            with open(os.path.join(storage.folder, name), "rb") as f:
-                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            return PostingsFile(mapped, mapped)
+            fd = os.open(os.path.join(storage.folder, name), os.O_RDONLY)
+            try:
+                mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+                if hasattr(mapped, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+                    mapped.madvise(mmap.MADV_RANDOM)  # term lookups touch scattered pages
+                return PostingsFile(mapped, mapped, fd)
+            except BaseException:
+                os.close(fd)
+                raise
         f = storage.open_file(name)
         try:
             data = f.read()
