@@ -100,12 +100,11 @@ class Collector:
         if table is None:
             table = self._side_terms[fieldname] = {}
         get = table.get
-        tids = [get(term) for term in counts]
-        if None in tids:
-            tids = [
-                tid if tid is not None else self._side_tid(table, fieldname, term)
-                for tid, term in zip(tids, counts, strict=True)
-            ]
+        found = [get(term) for term in counts]
+        tids: list[int] = [
+            tid if tid is not None else self._side_tid(table, fieldname, term)
+            for tid, term in zip(found, counts, strict=True)
+        ]
         self.tids.extend(tids)
         self.docs.extend([docnum] * len(tids))
         self.weights.extend(counts.values())
@@ -330,6 +329,7 @@ class PostingsFile:
         it caches, not every page of the map it has touched."""
         start, dtype = self._where[name]
         size = dtype.itemsize
+        assert self._fd is not None
         raw = os.pread(self._fd, (hi - lo) * size, start + lo * size)
         if len(raw) != (hi - lo) * size:
             raise OSError(f"short read from a postings file ({name})")
