@@ -74,10 +74,12 @@ class RankingConfig:
     config is hashable and pickles. ``question_weight`` scales query words that only ask
     (何, 誰, どこ ...). ``bm25f`` combines the word fields per term before one saturation with
     ``bm25f_k1`` (:mod:`mofasearch.bm25f`); off, each field is saturated and weighted alone
-    (then :data:`PER_FIELD_WEIGHTS` are the tuned weights).
+    (then :data:`PER_FIELD_WEIGHTS` are the default weights).
     """
 
-    weights: Pairs = DEFAULT_WEIGHTS
+    #: None: the weights tuned for the scoring chosen by ``bm25f`` (for the word fields, BM25F
+    #: weights multiply term frequencies and per-field weights multiply scores)
+    weights: Pairs = None  # type: ignore[assignment]
     k1: Pairs = DEFAULT_K1
     b: Pairs = DEFAULT_B
     default_k1: float = 1.2
@@ -98,6 +100,10 @@ class RankingConfig:
     prose_and: bool = True
 
     def __post_init__(self) -> None:
+        if self.weights is None:
+            object.__setattr__(
+                self, "weights", DEFAULT_WEIGHTS if self.bm25f else PER_FIELD_WEIGHTS
+            )
         for name in ("weights", "k1", "b"):
             object.__setattr__(self, name, _pairs(getattr(self, name)))
         # lookups used per query term: plain dicts, derived from the fields above

@@ -151,3 +151,11 @@ def test_fast_path_equals_reference_bm25f_other_settings(corpus_index):
         bm25f_k1=1.4,
     )
     assert_same_rankings(corpus_index, config)
+
+
+def test_default_weights_follow_the_scoring_model():
+    from mofasearch.scoring import DEFAULT_WEIGHTS
+
+    assert RankingConfig().weights == tuple(sorted(DEFAULT_WEIGHTS))
+    assert RankingConfig(bm25f=False).weights == tuple(sorted(PER_FIELD_WEIGHTS))
+    assert RankingConfig(bm25f=False, weights={"body": 1}).weights == (("body", 1.0),)
