@@ -36,7 +36,6 @@ import numpy as np
 from whoosh import query as wq
 
 from mofasearch.analysis import phrase_terms, question_words
-from mofasearch.bm25f import contributions
 from mofasearch.query import (
     And,
     CategoryFilter,
@@ -51,7 +50,7 @@ from mofasearch.query import (
     Text,
 )
 from mofasearch.schema import WORD_FIELDS, field_analyzer
-from mofasearch.scoring import RankingConfig
+from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.snapshot import Snapshot
 
 #: a prefix query scores at most this many expanded terms per field
@@ -124,7 +123,7 @@ class Compiler:
 
     def _weight(self, name: str) -> float:
         """A term's multiplier in a field: under BM25F the word fields' weights are inside the
-        combined term frequency (:mod:`mofasearch.bm25f`), so there only the query weight is."""
+        combined term frequency (:func:`mofasearch.scoring.contributions`), so there only the query weight is."""
         weight = self.config.weight(name)
         if self.config.bm25f and name in WORD_FIELDS:
             return 1.0 if weight > 0 else 0.0

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mofasearch.bm25f import contributions
-from mofasearch.scoring import RankingConfig
+from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.search import SearchRequest, evaluate
 from mofasearch.snapshot import Snapshot
 

@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from mofasearch.bm25f import contributions
 from mofasearch.compile import Compiler, category_mask, date_mask, is_prose
 from mofasearch.errors import QueryTimeoutError
 from mofasearch.query import parse_query
 from mofasearch.results import Hit, Results
-from mofasearch.scoring import RankingConfig
+from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.snapshot import Snapshot
 
 NOTHING_TO_SEARCH = "the query has no searchable words (only particles, symbols or stop words)"
@@ -315,7 +314,7 @@ def reference_search(
 
     Per-field BM25 goes through Whoosh's searcher with :class:`~mofasearch.scoring.WhooshBM25F`;
     BM25F over the word fields is summed from Whoosh's postings and field lengths by
-    :func:`mofasearch.bm25f.reference_scores`. The side-only fields (bigram, reading, pair) are
+    :func:`mofasearch.scoring.reference_scores`. The side-only fields (bigram, reading, pair) are
     not in Whoosh; their part is added from the side-car contributions (checked separately
     against a direct BM25 computation). The bigram fill (:func:`fill_candidates`) follows the
     matches as in the fast path, chosen by these scores.
@@ -323,9 +322,8 @@ def reference_search(
     from whoosh import query as wq
     from whoosh.searching import Searcher
 
-    from mofasearch.bm25f import reference_scores
     from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS
-    from mofasearch.scoring import WhooshBM25F
+    from mofasearch.scoring import WhooshBM25F, reference_scores
 
     mask, result = evaluate(snapshot, schema, request, config)
     merged: dict[tuple[str, str], float] = {}
@@ -351,8 +349,8 @@ def reference_search(
             scores = {hit.docnum: float(hit.score) for hit in found}
         for docnum, score in reference_scores(searcher, combined, config).items():
             scores[docnum] = scores.get(docnum, 0.0) + score
-    for docnum in np.flatnonzero(side):
-        scores[int(docnum)] = scores.get(int(docnum), 0.0) + float(side[docnum])
+    for side_doc in np.flatnonzero(side).tolist():
+        scores[side_doc] = scores.get(side_doc, 0.0) + float(side[side_doc])
     dense = np.zeros(snapshot.size, dtype=np.float64)
     for docnum, score in scores.items():
         dense[docnum] = score

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mofasearch import Document, Index, Section, load
-from mofasearch.bm25f import contributions
-from mofasearch.scoring import PER_FIELD_WEIGHTS, RankingConfig, rsj_idf
+from mofasearch.scoring import PER_FIELD_WEIGHTS, RankingConfig, contributions, rsj_idf
 from tests.test_scoring import QUERIES, assert_same_rankings
 
 DOCS = [
