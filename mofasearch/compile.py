@@ -153,6 +153,7 @@ class Compiler:
         for term in readings:
             self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)
+        result.highlight.update(readings)  # a kana query is highlighted on the kanji it matched
         if set(fields) <= set(WORD_FIELDS) and len(fields) > 1:
             self._add_bigrams(node.text, result)
             result.fill = True

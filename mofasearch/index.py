@@ -19,6 +19,7 @@ import errno
 import json
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -38,7 +39,13 @@ from mofasearch.errors import (
     MofaSearchError,
 )
 from mofasearch.results import Results
-from mofasearch.schema import SCHEMA_VERSION, analysis_fingerprint, build_schema, dictionary_version
+from mofasearch.schema import (
+    SCHEMA_VERSION,
+    analysis_fingerprint,
+    build_schema,
+    dictionary_version,
+    side_analyzer,
+)
 from mofasearch.scoring import RankingConfig
 from mofasearch.search import SearchRequest, run_search
 from mofasearch.segments import SegmentCache
@@ -47,6 +54,8 @@ from mofasearch.writer import Writer, document_from_stored
 
 log = logging.getLogger("mofasearch.index")
 
+#: a reading term (katakana and the prolonged-sound mark only)
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
 META_FILE = "mofasearch.json"
 REBUILD = "mofasearch index --rebuild"
 
@@ -236,9 +245,18 @@ class Index:
 
         analyzer = self.schema["body"].analyzer
         frozen = frozenset(terms)
+        # matches through a reading (にちろ → 日露) or bigrams only are highlighted by the chain
+        # that made them; each extra chain runs only when the query has terms it could match
+        also = []
+        readings = {t for t in frozen if _KATAKANA.fullmatch(t)}
+        if readings:
+            also.append((side_analyzer("reading"), readings))
+        bigrams = {t for t in frozen if len(t) <= 2}
+        if bigrams:
+            also.append((side_analyzer("bigram"), bigrams))
 
         def make(text: str) -> Any:
-            return make_snippet(text, set(frozen), analyzer)
+            return make_snippet(text, set(frozen), analyzer, also=also)
 
         return make
 
