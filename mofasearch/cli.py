@@ -267,33 +267,7 @@ def _open_index(index_dir: Path, *, build_if_missing: bool) -> Any:
 
 def results_to_json(query: str, res: Any) -> dict[str, Any]:
     """The ``search --json`` object, exactly as the public contract shapes it."""
-    return {
-        "query": query,
-        "total": res.total,
-        "took_ms": res.took_ms,
-        "reason": res.reason,
-        "facets": res.facets,
-        "hits": [_hit_to_json(hit) for hit in res],
-    }
-
-
-def _hit_to_json(hit: Any) -> dict[str, Any]:
-    snippet = hit.snippet
-    return {
-        "doc_id": hit.doc_id,
-        "section_id": hit.section_id,
-        "title": hit.title,
-        "date": hit.date.isoformat() if hit.date else None,
-        "url": hit.url,
-        "category": hit.category,
-        "section": hit.section,
-        "section_path": list(hit.section_path),
-        "heading": hit.heading,
-        "score": hit.score,
-        "snippet": snippet.text if snippet is not None else "",
-        "spans": [[s, e] for s, e in snippet.spans] if snippet is not None else [],
-        "other_sections": [_other_to_json(o) for o in hit.other_sections or ()],
-    }
+    return {**res.to_dict(), "query": query}
 
 
 def _other_to_json(other: Any) -> dict[str, Any]:
