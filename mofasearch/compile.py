@@ -288,20 +288,12 @@ def _nowhere(part: Evaluation) -> bool:
     return part.mask is not None and not part.mask.any()
 
 
-#: token kinds of a query written as prose (anything else is an operator, a field or a filter)
-_PROSE_TOKENS = frozenset({"word", "phrase", "(", ")"})
-
-
 def is_prose(text: str) -> bool:
     """Whether a query uses no operator: only words, quoted phrases and parentheses, and no
     prefix ``*`` (then its implied ANDs come from punctuation, not from the user)."""
-    from mofasearch.query.lexer import tokenize
+    from mofasearch.query import lexer
 
-    return all(
-        token.kind in _PROSE_TOKENS
-        and not (token.kind == "word" and token.text.endswith(("*", "＊")))
-        for token in tokenize(text)
-    )
+    return lexer.is_prose(lexer.tokenize(text))
 
 
 def category_mask(snapshot: Snapshot, name: str) -> np.ndarray:

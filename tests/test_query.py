@@ -238,11 +238,14 @@ def test_prefix(query: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("query", "position"),
     [
-        ("(京都", 0),
-        ("京都 (大阪 (奈良)", 3),
-        ("京都)", 2),
+        ("(京都 AND 大阪", 0),
+        ("京都 (大阪 (奈良) OR 京都", 3),
+        ("京都) -大阪", 2),
         ("a OR b)", 6),
-        ("()", 0),
+        ("() OR a", 0),
+        ("議定* (京都", 4),
+        ("title:『』", 6),
+        ("京都 NOT 『』", 7),
         ('"京都', 0),
         ('a "b', 2),
         ("AND", 0),
@@ -375,3 +378,33 @@ def test_unmatched_corner_brackets_are_prose(query: str, expected: object) -> No
 def test_balanced_corner_brackets_still_make_phrases() -> None:
     root = parse_query("a「b」c「d").root
     assert root == And((Text("a"), Phrase("b"), Text("c「d")))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("(京都", Text("(京都")),
+        ("京都)", Text("京都)")),
+        ("()", Text("()")),
+        ("債券（ハイリスク商品は？", Text("債券（ハイリスク商品は？")),
+        ("罰則等）、並びに難民", Text("罰則等）、並びに難民")),
+        ("京都 (大阪 (奈良)", And((Text("京都 (大阪"), Text("奈良")))),
+        ("出版した『』は（奥付）に", And((Text("出版した『』は"), Text("奥付"), Text("に")))),
+        ("『』", Text("『』")),
+        ("「 」と「京都」", And((Text("「 」と"), Phrase("京都")))),
+    ],
+)
+def test_prose_punctuation_is_never_a_syntax_error(query: str, expected: object) -> None:
+    # A question typed as a sentence (no operator) reads an unpaired or empty parenthesis and
+    # an empty 「」『』 as text instead of refusing the question.
+    parsed = parse_query(query).root
+    assert parsed == expected
+    assert root(to_query_string(parsed)) == parsed
+
+
+def test_prose_leniency_keeps_balanced_groups_and_phrases() -> None:
+    assert root("（京都）「大阪」") == And((Text("京都"), Phrase("大阪")))
+    assert root("京都（大阪") == Text("京都（大阪")
+    # an ASCII quote is the phrase operator, never prose punctuation
+    with pytest.raises(QuerySyntaxError):
+        parse_query('京都（大阪 "奈良')

@@ -14,10 +14,14 @@ from mofasearch.query import (
     MAX_QUERY_LENGTH,
     Node,
     ParsedQuery,
+    Phrase,
+    Text,
     parse_query,
     to_query_string,
     walk,
 )
+from mofasearch.query.lexer import tokenize
+from mofasearch.query.parser import _parse
 
 # Syntax characters (half and full width) mixed with Japanese, so the parser sees hard input.
 SYNTAX = list('()（）"“”「」『』:：*＊-－ \u3000') + [
@@ -60,9 +64,38 @@ def test_any_text_parses_or_raises_a_syntax_error(query: str) -> None:
 @given(soups)
 def test_operator_soup_parses_or_raises_a_syntax_error(query: str) -> None:
     parsed = check(query)
-    if parsed is not None and parsed.root is not None:
+    if parsed is None or parsed.root is None:
+        return
+    again = parse_query(to_query_string(parsed.root)).root
+    if strict(query):
         # the canonical form is a fixed point of parsing
-        assert parse_query(to_query_string(parsed.root)).root == parsed.root
+        assert again == parsed.root
+    else:
+        # read as prose (loose punctuation as text): written back, it reads as the same prose
+        assert prose_of(again) == prose_of(parsed.root)
+
+
+def strict(query: str) -> bool:
+    """Whether the grammar accepts the query as it is, without the prose reading."""
+    try:
+        _parse(query, tokenize(query))
+    except QuerySyntaxError:
+        return False
+    return True
+
+
+def prose_of(node: Node | None) -> tuple[tuple[str, str], ...]:
+    """The texts and phrases of a tree in order, without spaces and parentheses."""
+    drop = str.maketrans("", "", "()（） \u3000")
+    items: list[tuple[str, str]] = []
+    for n in walk(node):
+        if isinstance(n, (Text, Phrase)) and n.text.translate(drop):
+            kind, text = type(n).__name__, n.text.translate(drop)
+            if kind == "Text" and items and items[-1][0] == kind:
+                items[-1] = (kind, items[-1][1] + text)
+            else:
+                items.append((kind, text))
+    return tuple(items)
 
 
 def test_random_operator_soup_at_the_length_limit_is_fast() -> None:

@@ -9,6 +9,13 @@ Japanese corner brackets are quotes in queries and ordinary punctuation in prose
 question such as ``五月雨」の語が転じて…`` quotes half a word. So 「…」 and 『…』 make a phrase
 only when balanced; an unmatched one is part of the text around it. The ASCII ``"`` stays
 strict: an unclosed one is a syntax error with its position.
+
+A query written as prose (no operator, field, negation or prefix, see :func:`is_prose`) is never
+refused for its punctuation: :func:`tokenize` with ``prose=True`` reads a parenthesis that pairs
+with nothing, an empty pair of parentheses and an empty 「」 or 『』 as text, the way they read
+in a sentence (``債券（ハイリスク商品は？``, ``出版した『』は``). The parser falls back to it only
+when the strict reading fails and the query is prose, so every query with an operator keeps its
+precise syntax errors.
 """
 
 from __future__ import annotations
@@ -56,8 +63,9 @@ def syntax_view(text: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, prose: bool = False) -> None:
         self.query = query
+        self.prose = prose
         self.view = syntax_view(query)
         self.tokens: list[Token] = []
         # an opener is a quote only if its closer comes later somewhere
@@ -112,6 +120,10 @@ class _Lexer:
         end = self.view.find(closer, i + 1)
         if end < 0:
             raise self.error(f"unclosed quote {self.query[i]}", i)
+        if self.prose and self.view[i] in _LENIENT and not self.query[i + 1 : end].strip():
+            # an empty 『』 in a sentence marks a blank, it quotes nothing
+            self.tokens.append(Token("word", self.query[i : end + 1], i, end + 1, attached))
+            return end + 1
         self.tokens.append(Token("phrase", self.query[i + 1 : end], i, end + 1, attached))
         return end + 1
 
@@ -151,6 +163,64 @@ class _Lexer:
         return i
 
 
-def tokenize(query: str) -> list[Token]:
-    """The tokens of ``query``; raises QuerySyntaxError on unbalanced quotes or empty fields."""
-    return _Lexer(query).run()
+def tokenize(query: str, *, prose: bool = False) -> list[Token]:
+    """The tokens of ``query``; raises QuerySyntaxError on unbalanced quotes or empty fields.
+
+    ``prose=True`` reads unpaired or empty parentheses and empty 「」『』 as text (see the module
+    docstring); the caller decides with :func:`is_prose` whether that reading applies.
+    """
+    tokens = _Lexer(query, prose).run()
+    return _merge_words(_loose_parentheses(query, tokens)) if prose else tokens
+
+
+#: token kinds of a query written as prose (anything else is an operator, a field or a filter)
+_PROSE_KINDS: Final = frozenset({"word", "phrase", "(", ")"})
+
+
+def is_prose(tokens: list[Token]) -> bool:
+    """Whether the tokens hold no operator: only words, quoted phrases and parentheses, and no
+    prefix ``*`` (then any implied AND comes from punctuation, not from the user)."""
+    return all(
+        token.kind in _PROSE_KINDS
+        and not (token.kind == "word" and token.text.endswith(("*", "＊")))
+        for token in tokens
+    )
+
+
+def _loose_parentheses(query: str, tokens: list[Token]) -> list[Token]:
+    """Parentheses that pair with nothing, or enclose nothing, turned into word tokens."""
+    loose: set[int] = set()
+    opened: list[int] = []
+    for at, token in enumerate(tokens):
+        if token.kind == "(":
+            opened.append(at)
+        elif token.kind == ")":
+            if not opened:
+                loose.add(at)
+            elif opened[-1] == at - 1:  # ( ) around nothing
+                loose.update((opened.pop(), at))
+            else:
+                opened.pop()
+    loose.update(opened)
+    return [
+        Token("word", query[t.start : t.end], t.start, t.end, t.attached) if at in loose else t
+        for at, t in enumerate(tokens)
+    ]
+
+
+def _merge_words(tokens: list[Token]) -> list[Token]:
+    """Join word tokens that touch (no space between) into one, as the text was typed."""
+    merged: list[Token] = []
+    for token in tokens:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.kind == token.kind == "word"
+            and last.end == token.start
+            and not token.attached
+        ):
+            text = last.text + token.text
+            merged[-1] = Token("word", text, last.start, token.end, last.attached)
+        else:
+            merged.append(token)
+    return merged

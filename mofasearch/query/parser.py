@@ -12,7 +12,7 @@ from typing import Final
 
 from mofasearch.errors import QuerySyntaxError
 from mofasearch.query import values
-from mofasearch.query.lexer import TEXT_FIELDS, Token, tokenize
+from mofasearch.query.lexer import TEXT_FIELDS, Token, is_prose, tokenize
 from mofasearch.query.nodes import (
     And,
     CategoryFilter,
@@ -205,11 +205,25 @@ def parse_query(text: str) -> ParsedQuery:
 
     Returns a :class:`ParsedQuery` whose ``root`` is None for a blank query; raises
     :class:`~mofasearch.errors.QuerySyntaxError` with the 0-based position of the problem.
+    A query written as prose (no operator) that the strict grammar refuses only for its
+    punctuation (an unpaired parenthesis, an empty 『』) is read with that punctuation as text.
     """
     if len(text) > MAX_QUERY_LENGTH:
         message = f"query longer than {MAX_QUERY_LENGTH} characters"
         raise QuerySyntaxError(message, text, MAX_QUERY_LENGTH)
-    tokens = tokenize(text)
+    try:
+        return _parse(text, tokenize(text))
+    except QuerySyntaxError as strict:
+        try:
+            tokens = tokenize(text, prose=True)
+        except QuerySyntaxError:
+            raise strict from None
+        if not is_prose(tokens):
+            raise
+        return _parse(text, tokens)
+
+
+def _parse(text: str, tokens: list[Token]) -> ParsedQuery:
     if not tokens:
         return ParsedQuery(text, None)
     return ParsedQuery(text, _Parser(text, tokens).parse())

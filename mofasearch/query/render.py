@@ -6,6 +6,7 @@ The renderer writes the canonical form of a parsed query (explicit ``AND``, ISO 
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from mofasearch.query.lexer import syntax_view
@@ -60,6 +61,9 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 """
 
 
+_EMPTY_QUOTE: Final = re.compile(r"「\s*」|『\s*』")
+
+
 def _quoted(text: str) -> str:
     return f"「{text}」" if '"' in syntax_view(text) else f'"{text}"'
 
@@ -88,10 +92,34 @@ def to_query_string(node: Node | None, field: str | None = None) -> str:
     if isinstance(node, Not):
         return f"NOT {_operand(node.child, field, (And, Or))}"
     if isinstance(node, And):
+        if any(_loose(c) for c in node.children):
+            return _prose(node)
         return " AND ".join(_operand(c, field, (Or,)) for c in node.children)
     if isinstance(node, Or):
         return " OR ".join(_operand(c, field, (Or,)) for c in node.children)
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _loose(node: Node) -> bool:
+    """A text holding a parenthesis or an empty 「」/『』: it was read from a prose query
+    (see ``parse_query``), and an operator beside it would make it a syntax error."""
+    if not isinstance(node, Text):
+        return False
+    return any(c in "()" for c in syntax_view(node.text)) or bool(_EMPTY_QUOTE.search(node.text))
+
+
+def _prose(node: And) -> str:
+    """An AND read from prose, written back as prose: an operator would make its loose
+    parentheses a syntax error. Adjacent texts are kept apart by a group of one."""
+    parts: list[str] = []
+    previous: Node | None = None
+    for child in node.children:
+        text = to_query_string(child)
+        if isinstance(child, Text) and isinstance(previous, Text):
+            text = f"({text})"
+        parts.append(text)
+        previous = child
+    return " ".join(parts)
 
 
 def _operand(node: Node, field: str | None, wrap: tuple[type, ...]) -> str:
