@@ -109,6 +109,7 @@ MOFASEARCH_NAMES = (
         "mofasearch.analysis.filters",
         "PartOfSpeechStopFilter StopWordFilter SubwordFilter ReadingFilter",
     )
+    | _names("mofasearch.analysis.analyzers", "JapaneseAnalyzer")
     | _names("mofasearch.analysis.synonyms", "SynonymFilter")
     | _names("mofasearch.analysis.settings", "AnalysisSettings")
 )

@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from whoosh.analysis.analyzers import Analyzer
+from whoosh.analysis import Token
+from whoosh.analysis.analyzers import Analyzer, CompositeAnalyzer
 
 from mofasearch.analysis import sudachi
 from mofasearch.analysis.filters import (
@@ -36,6 +37,7 @@ from mofasearch.analysis.filters import (
     StopWordFilter,
     SubwordFilter,
 )
+from mofasearch.analysis.morphemes import END, START, TERM, records
 from mofasearch.analysis.settings import AnalysisSettings
 from mofasearch.analysis.synonyms import SynonymFilter
 from mofasearch.analysis.tokenizer import BigramTokenizer, SudachiTokenizer
@@ -73,15 +75,178 @@ def japanese_analyzer(
         user_dictionaries=None if user_dictionaries is None else tuple(user_dictionaries),
         synonyms=None if synonyms is None else tuple(synonyms),
     )
-    chain = (
-        SudachiTokenizer(s)
-        | PartOfSpeechStopFilter(s)
-        | StopWordFilter(s)
-        | SubwordFilter(index=s.subwords, query=s.query_subwords)
+    chain = JapaneseAnalyzer(
+        SudachiTokenizer(s),
+        PartOfSpeechStopFilter(s),
+        StopWordFilter(s),
+        SubwordFilter(index=s.subwords, query=s.query_subwords),
     )
     if s.synonyms:
         chain = chain | SynonymFilter(s)
     return chain  # type: ignore[no-any-return]
+
+
+class JapaneseAnalyzer(CompositeAnalyzer):
+    """The main chain: the same items as a composed chain, run as one loop when it can be.
+
+    Whoosh runs a composed chain as one generator per filter, so each token pays a resume per
+    stage; on Japanese text that costs as much as the filters' own work. When the chain starts
+    with the standard four stages (tokenizer, part-of-speech stops, stop words, sub-words, as
+    :func:`japanese_analyzer` builds it), this class runs them as one loop that makes the same
+    decisions in the same order and yields the same tokens, and hands the result to any further
+    items (synonyms, a user's filter added with ``|``) the usual way. Any other chain, and
+    ``tokenize=False``, run exactly as :class:`~whoosh.analysis.CompositeAnalyzer` does. The
+    tests compare both paths token by token on real text.
+    """
+
+    def __or__(self, other: Any) -> JapaneseAnalyzer:
+        return JapaneseAnalyzer(self, other)
+
+    def __call__(self, value: Any, no_morph: bool = False, **kwargs: Any) -> Any:
+        items = self.items
+        if not _standard_head(items) or not kwargs.get("tokenize", True):
+            return super().__call__(value, no_morph=no_morph, **kwargs)
+        gen = _fused(items[0], items[3], value, **kwargs)
+        for item in items[4:]:
+            if not (no_morph and getattr(item, "is_morph", False)):
+                gen = item(gen)
+        return gen
+
+
+def _standard_head(items: list[Any]) -> bool:
+    if len(items) < 4:
+        return False
+    tok, posf, stopf, subf = items[:4]
+    return (
+        type(tok) is SudachiTokenizer
+        and type(posf) is PartOfSpeechStopFilter
+        and type(stopf) is StopWordFilter
+        and type(subf) is SubwordFilter
+        and posf.settings == tok.settings
+        and stopf.settings == tok.settings
+    )
+
+
+def _fused(
+    tok: SudachiTokenizer,
+    subf: SubwordFilter,
+    value: str,
+    positions: bool = False,
+    chars: bool = False,
+    keeporiginal: bool = False,
+    removestops: bool = True,
+    start_pos: int = 0,
+    start_char: int = 0,
+    tokenize: bool = True,
+    mode: str = "",
+    **kwargs: Any,
+) -> Any:
+    """Tokenizer, both stop filters and the sub-word filter in one loop (see the class).
+
+    Not a generator itself: it sets up the token and returns the loop for the options given.
+    """
+    s = tok.settings
+    t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    t.start_pos = start_pos
+    t.subword = False
+    kana = tok.kana_queries and mode == "query"
+    t.analysis = analysis = records(value, s.mode, s.dictionary_key, kana_query=kana)
+    # one more False at the end: a whole-value token has part of speech -1
+    table = sudachi.pos_table(s.dictionary_key, s.stop_tags) + (False,)
+    stops = s.stop_words
+    emit = subf.query if mode == "query" else subf.index
+    if removestops and not (chars or keeporiginal):
+        return _fused_indexing(t, analysis, table, stops, emit, positions, start_pos)
+    return _fused_general(
+        t, value, analysis, table, stops, emit, keeporiginal, start_pos, start_char
+    )
+
+
+def _fused_indexing(
+    t: Token,
+    analysis: list[Any],
+    table: tuple[bool, ...],
+    stops: frozenset[str],
+    emit: bool,
+    positions: bool,
+    start_pos: int,
+) -> Any:
+    """The loop as Whoosh's indexer drives it: stops removed, no offsets."""
+    pos = start_pos - 1
+    for r in analysis:
+        if table[r[1]]:
+            continue
+        text = r[0]
+        if text in stops:
+            continue
+        t.text = text
+        t.morph = r
+        pos += 1
+        if positions:
+            t.pos = pos
+        yield t
+        subs = r[4]
+        if emit and subs:
+            t.subword = True
+            for sub in subs:
+                if sub[0] != text:
+                    t.text = sub[0]
+                    t.morph = sub
+                    yield t
+            t.morph = r
+            t.subword = False
+
+
+def _fused_general(
+    t: Token,
+    value: str,
+    analysis: list[Any],
+    table: tuple[bool, ...],
+    stops: frozenset[str],
+    emit: bool,
+    keeporiginal: bool,
+    start_pos: int,
+    start_char: int,
+) -> Any:
+    """The loop with every option: stopped tokens kept and marked, offsets, originals."""
+    positions, chars, removestops = t.positions, t.chars, t.removestops
+    pos = start_pos - 1
+    for r in analysis:
+        text = r[0]
+        stopped = table[r[1]] or text in stops
+        if stopped and removestops:
+            continue
+        t.text = text
+        t.morph = r
+        t.stopped = stopped
+        if keeporiginal:
+            t.original = value[r[2] : r[3]]
+        if chars:
+            t.startchar = start_char + r[2]
+            t.endchar = start_char + r[3]
+        if stopped:
+            if positions:
+                t.pos = max(pos, start_pos)
+            yield t
+            continue
+        pos += 1
+        if positions:
+            t.pos = pos
+        yield t
+        subs = r[4]
+        if emit and subs:
+            t.subword = True
+            for sub in subs:
+                if sub[TERM] == text:
+                    continue
+                t.text = sub[TERM]
+                t.morph = sub
+                if chars:
+                    t.startchar = start_char + sub[START]
+                    t.endchar = start_char + sub[END]
+                yield t
+            t.morph = r
+            t.subword = False
 
 
 def reading_analyzer(

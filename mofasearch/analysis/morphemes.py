@@ -97,8 +97,8 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
     if not text:
         return out
     tok = sudachi.tokenizer(key, mode)
-    kinds, numerals = _pos_classes(key)
-    has_numeral = False
+    kinds, _ = _pos_classes(key)
+    numerals: list[int] = []
     for offset, piece in sudachi.chunks(text):
         try:
             ms = tok.tokenize(piece)
@@ -110,9 +110,11 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
         base = len(out.morphemes) * _CHUNK_STRIDE
         out.morphemes.append(ms)
         splits = _SPLITS.setdefault(key, {}) if mode != "A" else None
-        has_numeral |= _append(out, ms, piece, offset, base, kinds, splits)
-    if has_numeral:
-        out[:] = _repair_lexicalized(out, numerals, _common_noun_id(key))
+        _append(out, ms, piece, offset, base, kinds, splits, numerals)
+    if numerals:
+        repaired = _repair_lexicalized(out, numerals, _common_noun_id(key))
+        if repaired is not None:
+            out[:] = repaired
     return out
 
 
@@ -145,15 +147,16 @@ def _append(
     base: int,
     kinds: tuple[int, ...],
     splits: dict[str, Any] | None,
-) -> bool:
-    """Append the records of ``ms``; whether one is a numeral (then lexicalized words apply).
+    numerals: list[int],
+) -> None:
+    """Append the records of ``ms``, and to ``numerals`` the index of each numeral record
+    (lexicalized words are looked for there only).
 
     ``splits`` memoizes A splits by surface (checked against the word id), so a word that
     recurs is split by Sudachi once per process; None means no splitting (mode A).
     """
     fold_get = _FOLD.get
     append = out.append
-    has_numeral = False
     ref = base
     split, numeral = _SPLIT, _NUMERAL
     nosubs: tuple[Any, ...] = ()
@@ -171,10 +174,9 @@ def _append(
                 if subs:
                     subs = _place(subs, start + offset)
         elif kind == numeral:
-            has_numeral = True
+            numerals.append(len(out))
         append((fold_get(nf) or _fold(nf), pos, start + offset, end + offset, subs, ref))
         ref += 1
-    return has_numeral
 
 
 _OOV_IDS = 0xF000_0000  # Sudachi's word ids for unknown words; they never split
@@ -239,35 +241,45 @@ def _common_noun_id(key: tuple[str, ...]) -> int:
     return names.index(("名詞", "普通名詞", "一般", "*", "*", "*"))
 
 
-def _repair_lexicalized(recs: Analysis, numerals: frozenset[int], noun: int) -> list[Record]:
-    """Merge morphemes that spell a listed lexicalized word starting at a numeral."""
-    starts = {r[START]: i for i, r in enumerate(recs)}
+def _repair_lexicalized(recs: Analysis, numerals: list[int], noun: int) -> list[Record] | None:
+    """Merge morphemes that spell a listed lexicalized word starting at a numeral (the
+    indexes in ``numerals``, ascending); None when nothing merges (the common case)."""
+    merges: list[tuple[int, int, Record]] = []
+    after_last = 0
+    for i in numerals:
+        if i < after_last:
+            continue  # inside a word merged already
+        merged = _merge_at(recs, i, noun)
+        if merged is not None:
+            merges.append((i, merged[1], merged[0]))
+            after_last = merged[1]
+    if not merges:
+        return None
     out: list[Record] = []
-    i = 0
-    while i < len(recs):
-        merged = None
-        if recs[i][POS] in numerals:
-            merged = _merge_at(recs, i, starts, noun)
-        if merged is None:
-            out.append(recs[i])
-            i += 1
-        else:
-            rec, i = merged
-            out.append(rec)
+    last = 0
+    for i, j, rec in merges:
+        out.extend(recs[last:i])
+        out.append(rec)
+        last = j
+    out.extend(recs[last:])
     return out
 
 
-def _merge_at(
-    recs: Analysis, i: int, starts: dict[int, int], noun: int
-) -> tuple[Record, int] | None:
+def _merge_at(recs: Analysis, i: int, noun: int) -> tuple[Record, int] | None:
+    """The merged record and the index after it, when a listed word starts at record ``i``."""
     text = recs.text
     first = recs[i]
     begin = first[START]
+    n = len(recs)
     for surface, reading, not_after, after in lexicalized_words():
         if not text.startswith(surface, begin):
             continue
         end = begin + len(surface)
-        j = starts.get(end, len(recs)) if end < len(text) else len(recs)
+        j = i  # the first record that does not start before the word's end
+        while j < n and recs[j][START] < end:
+            j += 1
+        if j < n and recs[j][START] != end:
+            j = n
         if recs[j - 1][END] != end:
             continue
         if j - i < 2 and first[TERM] == fold_term(surface):
