@@ -126,7 +126,9 @@ def answer_questions(
     warmup: int = 20,
 ) -> dict[str, Any]:
     """Warm top-10 latency (interleaved) and top-100 rankings for quality, per engine."""
-    handles = [(eng, eng.open(built.paths[eng.index_key()])) for eng in engines]
+    handles = [
+        (eng, eng.open(built.paths[eng.index_key()])) for eng in engines if not eng.build_only
+    ]
     try:
         timed, _, _ = _interleaved(handles, questions[:latency_questions], 10, warmup)
         judged = [(eng, h) for eng, h in handles if not eng.latency_only]
@@ -140,7 +142,7 @@ def answer_questions(
         "rankings": rankings,
         "failed": {name: ids for name, ids in failed.items() if ids},
     }
-    for eng in engines:
+    for eng, _ in handles:
         out["latency"][eng.name] = latency_summary(timed[eng.name])
         out["latency"][eng.name]["samples_ms"] = [round(s * 1000, 3) for s in timed[eng.name]]
         if eng.name in slow:
@@ -158,7 +160,7 @@ def quality(
     refused question counts as a zero and is also counted in ``failed``."""
     out = {}
     for eng in engines:
-        if eng.latency_only:
+        if eng.latency_only or eng.build_only:
             continue
         asked = questions[: eng.max_questions] if eng.max_questions else questions
         figures: dict[str, Any] = evaluate(rankings[eng.name], {q.qid: q.relevant for q in asked})

@@ -15,7 +15,7 @@ from benchmarks import data as D
 from benchmarks import metrics, suite
 from benchmarks.peers import engine
 from benchmarks.report import markdown
-from benchmarks.run import arguments, main, parse_options
+from benchmarks.run import SLOW_SCALE_QUESTIONS, arguments, main, make_engines, parse_options
 from benchmarks.terms import chunks, sudachi_terms
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -163,6 +163,8 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
         "60",
         "--scale-engines",
         "whoosh-sudachi",
+        "--mofa-variant",
+        "jobs2:writer.jobs=2",
         "--out",
         str(tmp_path),
         "--no-plots",
@@ -182,13 +184,17 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
         q = results["sets"]["lawqa"]["quality"][name]
         assert q["n"] == 12 and 0.2 < q["mrr@10"] <= q["recall@10"] <= q["recall@100"] <= 1
     assert lawqa["builds"]["fts5-sudachi"]["includes_terms_pass"] is True
+    if "mofasearch" in engines:  # the writer-only variant is built and not asked
+        assert lawqa["builds"]["mofasearch[writer.jobs=2]"]["count"] == 40
+        assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["latency"]
+        assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["quality"]
     specific = results["sets"]["lawqa-specific"]
     assert specific["questions"] == sum(
         not q.generic for q in D.load_set(data, "lawqa").questions[:12]
     )
     scale = results["corpora"]["scale-60"]
     assert (
-        scale["queries"]["whoosh-sudachi"]["n"] == 500
+        scale["queries"]["whoosh-sudachi"]["n"] == SLOW_SCALE_QUESTIONS  # a slow peer
         and scale["queries"]["whoosh-sudachi"]["rss"] > 0
     )
     assert results["meta"]["versions"]["whoosh"] == "2.7.4"
@@ -203,6 +209,26 @@ def test_cold_start_times_a_fresh_process(data, tmp_path):
     _, built = suite.index_corpus("cold", qset.passages, [eng], tmp_path)
     timed = suite.cold_start(eng, built.paths["fts5-trigram"], qset.questions[0].text, runs=2)
     assert len(timed["runs_s"]) == 2 and 0 < timed["median_s"] < 30
+
+
+def test_a_writer_only_variant_is_built_and_not_asked_again():
+    args = arguments(
+        [
+            "--engines",
+            "mofasearch",
+            "--mofa-variant",
+            "jobs2:writer.jobs=2",
+            "--mofa-variant",
+            "nofill:ranking.bigram_fill=false",
+        ]
+    )
+    engines, notes = make_engines(args)
+    by_name = {e.name: e for e in engines}
+    assert by_name["mofasearch@jobs2"].build_only and notes["mofasearch@jobs2"]["build_only"]
+    assert not by_name["mofasearch@nofill"].build_only and not by_name["mofasearch"].build_only
+    # the jobs variant has its own build; the ranking variant shares mofasearch's
+    assert by_name["mofasearch@jobs2"].index_key() != by_name["mofasearch"].index_key()
+    assert by_name["mofasearch@nofill"].index_key() == by_name["mofasearch"].index_key()
 
 
 def test_quick_mode_and_unknown_engines():

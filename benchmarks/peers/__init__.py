@@ -26,6 +26,7 @@ class Engine:
     large = True  # also built on the statutes and the scale series when asked
     index_of: str | None = None  # answers from another engine's index (no build of its own)
     latency_only = False  # its rankings are another row's: timed, not evaluated again
+    build_only = False  # an indexing variant (same content, same answers): built, never asked
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
