@@ -57,7 +57,8 @@ class Analysis(list):  # type: ignore[type-arg]
         if isinstance(ref, str):
             return ref
         chunk, i = divmod(ref, _CHUNK_STRIDE)
-        return fold_term(self.morphemes[chunk][i].reading_form())
+        form = self.morphemes[chunk][i].reading_form()
+        return _FOLD.get(form) or _fold(form)
 
     def surface(self, rec: Record) -> str:
         return self.text[rec[START] : rec[END]]
