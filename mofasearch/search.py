@@ -87,18 +87,9 @@ def fill_candidates(
     (次のうち、正しいものを教えてください。) may hold few words the answer has, and a ranked
     list cut short loses the answer that only shares characters. They come after every match,
     best first, and count in ``total``."""
-    need = request.offset + request.limit
-    if not (config.bigram_fill and result.fill and request.sort == "score") or need == 0:
+    if not fill_needed(snapshot, request, result, mask, config):
         return _NONE
     matched = np.flatnonzero(mask)
-    if len(matched) >= need:
-        have = (
-            np.count_nonzero(np.bincount(snapshot.columns["doc"][matched]))
-            if request.group_by_document
-            else len(matched)
-        )
-        if have >= need:
-            return _NONE
     extra = (scores > 0) & ~mask & allowed(snapshot, request)
     if request.group_by_document and len(matched):
         doc_codes = snapshot.columns["doc"]
@@ -106,26 +97,196 @@ def fill_candidates(
     return np.flatnonzero(extra)
 
 
+def fill_needed(
+    snapshot: Snapshot, request: SearchRequest, result: Any, mask: np.ndarray, config: RankingConfig
+) -> bool:
+    """Whether :func:`fill_candidates` may add sections (the matches do not fill the page)."""
+    need = request.offset + request.limit
+    if not (config.bigram_fill and result.fill and request.sort == "score") or need == 0:
+        return False
+    count = int(np.count_nonzero(mask))
+    if count < need:
+        return True
+    if not request.group_by_document:
+        return False
+    have = np.count_nonzero(np.bincount(snapshot.columns["doc"][mask]))
+    return bool(have < need)
+
+
 _NONE = np.zeros(0, dtype=np.int64)
 
 
 def accumulate(snapshot: Snapshot, terms: list[tuple[str, str, float]], config: RankingConfig):  # type: ignore[no-untyped-def]
     """BM25F scores of every section: the weighted sum of the terms' cached contributions."""
+    return _dense(snapshot, scored_terms(snapshot, terms, config))
+
+
+#: (docnums, weighted contributions, their maximum, bytes) of one query term
+Scored = tuple[np.ndarray, np.ndarray, float, int]
+
+
+def scored_terms(
+    snapshot: Snapshot, terms: list[tuple[str, str, float]], config: RankingConfig
+) -> list[Scored]:
+    """Each distinct (field, term) of the query with its summed weight applied, and the
+    term's upper bound (the largest weighted contribution); terms matching nothing left out."""
     merged: dict[tuple[str, str], float] = {}
     for fieldname, text, weight in terms:
         merged[(fieldname, text)] = merged.get((fieldname, text), 0.0) + weight
-    all_ids, all_parts = [], []
+    memo = snapshot.term_memo(config)
+    out = []
     for (fieldname, text), weight in merged.items():
         if weight == 0:
             continue
-        ids, contrib = contributions(snapshot, fieldname, text, config)
-        if len(ids):
-            all_ids.append(ids)
-            all_parts.append(contrib * weight)
-    if not all_ids:
+        key = (fieldname, text, weight)
+        found = memo.get(key)
+        if found is None:
+            ids, contrib = contributions(snapshot, fieldname, text, config)
+            parts = contrib if weight == 1.0 else contrib * weight
+            bound = float(parts.max()) if len(parts) else 0.0
+            size = parts.nbytes if parts is not contrib else 0
+            found = (ids, parts, bound, size + 64)
+            memo.put(key, found, size + 64)
+        if len(found[0]):
+            out.append(found)
+    return out
+
+
+def _dense(snapshot: Snapshot, scored: list[Scored]) -> np.ndarray:
+    if not scored:
         return np.zeros(snapshot.size, dtype=np.float64)
+    if len(scored) == 1:
+        ids, parts = scored[0][0], scored[0][1]
+        return np.bincount(ids, parts, minlength=snapshot.size)
     # one pass over every posting instead of one scattered add per term
-    return np.bincount(np.concatenate(all_ids), np.concatenate(all_parts), minlength=snapshot.size)
+    return np.bincount(
+        np.concatenate([t[0] for t in scored]),
+        np.concatenate([t[1] for t in scored]),
+        minlength=snapshot.size,
+    )
+
+
+def _point_scores(scored: list[Scored], docs: np.ndarray) -> np.ndarray:
+    """The summed contributions of ``scored`` at ``docs`` (sorted docnums): a binary search per
+    term instead of a pass over its postings (posting docnums are sorted)."""
+    out = np.zeros(len(docs), dtype=np.float64)
+    for ids, parts, _, _ in scored:
+        at = np.searchsorted(ids, docs)
+        at[at == len(ids)] = 0
+        hit = ids[at] == docs
+        out[hit] += parts[at[hit]]
+    return out
+
+
+#: below this many postings in all, every term is simply added up
+PRUNE_MIN_POSTINGS = 4096
+#: point-score the bounded terms when sections x terms stays under this, else add them densely
+POINT_BUDGET = 60_000
+
+
+@dataclass
+class Ranking:
+    """Scores for one request: exact on ``exact`` (every section that can reach the page,
+    and all matching sections when nothing was pruned); below the page elsewhere."""
+
+    scores: np.ndarray
+    #: the matching sections whose scores are exact (those that can reach the page)
+    ranked: np.ndarray
+    #: terms left out of ``scores`` outside ``ranked`` (empty when nothing was pruned)
+    pruned: list[Scored]
+    exact: np.ndarray | None = None
+
+    def exact_at(self, docs: np.ndarray) -> np.ndarray:
+        """Exact scores of any sections (those outside ``ranked`` get their pruned terms)."""
+        if not self.pruned or not len(docs):
+            return self.scores[docs]  # type: ignore[no-any-return]
+        assert self.exact is not None
+        values = self.scores[docs].copy()
+        missing = ~self.exact[docs]
+        if missing.any():
+            order = np.argsort(docs[missing], kind="stable")
+            sorted_docs = docs[missing][order]
+            extra = np.empty(len(order))
+            extra[order] = _point_scores(self.pruned, sorted_docs)
+            values[missing] += extra
+        return values
+
+
+def rank(
+    snapshot: Snapshot, scored: list[Scored], candidates: np.ndarray, request: SearchRequest
+) -> Ranking:
+    """Rank-safe MaxScore over whole posting arrays (Turtle & Flood, "Query evaluation:
+    strategies and optimizations", 1995).
+
+    The terms with the highest upper bounds (and every short posting list) are added up for
+    all sections; that gives a lower bound ``theta`` of the page's last score. Low-impact terms
+    (common character bigrams, with the longest posting lists) whose upper bounds sum to less
+    than ``theta`` can then change the page only for sections whose partial score plus that
+    sum reaches ``theta``: only those are scored for them. Scores of the sections returned are
+    exact (the same additions), so the page is the one full scoring gives.
+    """
+    need = request.offset + request.limit
+    total_postings = sum(len(t[0]) for t in scored)
+    if request.sort != "score" or need == 0 or total_postings < PRUNE_MIN_POSTINGS:
+        return Ranking(_dense(snapshot, scored), candidates, [])
+    by_bound = sorted(scored, key=lambda t: t[2])  # lowest upper bound first
+    heavy = total_postings // (2 * len(scored))
+    # first pass: every term but the low-bound long lists
+    first = [t for t in by_bound if t[2] * 4 > by_bound[-1][2] or len(t[0]) <= heavy]
+    rest = [t for t in by_bound if not (t[2] * 4 > by_bound[-1][2] or len(t[0]) <= heavy)]
+    scores = _dense(snapshot, first)
+    theta = _threshold(snapshot, scores, candidates, need, request.group_by_document)
+    pruned: list[Scored] = []
+    budget = theta * 0.5
+    for term in rest:  # ascending bounds: the longest prefix fitting under theta / 2
+        if term[2] > budget:
+            break
+        pruned.append(term)
+        budget -= term[2]
+    added = rest[len(pruned) :]
+    if added:
+        scores += _dense(snapshot, added)
+        theta = _threshold(snapshot, scores, candidates, need, request.group_by_document)
+    if not pruned:
+        return Ranking(scores, candidates, [])
+    slack = sum(t[2] for t in pruned)
+    cand_scores = scores[candidates]
+    # a margin for rounding: a section is left out only when it is clearly below the page
+    keep = cand_scores + slack >= theta - 1e-9 * max(1.0, abs(theta))
+    ranked = candidates[keep]
+    if len(ranked) * len(pruned) > POINT_BUDGET:
+        scores += _dense(snapshot, pruned)
+        return Ranking(scores, candidates, [])
+    scores[ranked] += _point_scores(pruned, ranked)
+    exact = np.zeros(snapshot.size, dtype=bool)
+    exact[ranked] = True
+    return Ranking(scores, ranked, pruned, exact)
+
+
+def _threshold(
+    snapshot: Snapshot, scores: np.ndarray, candidates: np.ndarray, need: int, grouped: bool
+) -> float:
+    """A lower bound of the page's last score: the ``need``-th best partial score among the
+    candidates (of distinct documents when grouped); 0 when there are fewer."""
+    if len(candidates) < need:
+        return 0.0
+    cand_scores = scores[candidates]
+    if not grouped:
+        return float(np.partition(cand_scores, len(cand_scores) - need)[len(cand_scores) - need])
+    doc_codes = snapshot.columns["doc"]
+    window = max(need * 4, 32)
+    while True:
+        if window >= len(candidates):
+            top = np.argsort(-cand_scores, kind="stable")
+        else:
+            part = np.argpartition(-cand_scores, window)[:window]
+            top = part[np.argsort(-cand_scores[part], kind="stable")]
+        _, first = np.unique(doc_codes[candidates[top]], return_index=True)
+        if len(first) >= need:
+            return float(cand_scores[top[np.sort(first)[need - 1]]])
+        if window >= len(candidates):
+            return 0.0
+        window *= 4
 
 
 def run_search(
@@ -142,19 +303,25 @@ def run_search(
     mask, result = evaluate(snapshot, schema, request, config)
     if result.empty:
         return Results(request.query, (), 0, _ms(started), NOTHING_TO_SEARCH, _no_facets())
-    scores = accumulate(snapshot, result.terms, config)
-    _check(deadline)
+    scored = scored_terms(snapshot, result.terms, config)
     candidates = np.flatnonzero(mask)
+    if fill_needed(snapshot, request, result, mask, config):
+        # sections sharing only bigrams may follow the matches: every section's score is needed
+        ranking = Ranking(_dense(snapshot, scored), candidates, [])
+    else:
+        ranking = rank(snapshot, scored, candidates, request)
+    scores = ranking.scores
+    _check(deadline)
     extra = fill_candidates(snapshot, request, result, mask, scores, config)
     columns = snapshot.columns
-    picked, total = _page(candidates, scores, columns, request)
+    picked, total = _page(candidates, ranking, columns, request)
     if len(extra):  # the second tier: sections sharing only bigrams, after every match
         rest = replace(
             request,
             offset=max(0, request.offset - total),
             limit=request.offset + request.limit - max(request.offset, total),
         )
-        more, more_total = _page(extra, scores, columns, rest)
+        more, more_total = _page(extra, Ranking(scores, extra, []), columns, rest)
         picked, total = picked + more, total + more_total
         candidates = np.concatenate([candidates, extra])
     _check(deadline)
@@ -165,13 +332,14 @@ def run_search(
 
 
 def _page(
-    candidates: np.ndarray, scores: np.ndarray, columns: dict[str, Any], request: SearchRequest
+    candidates: np.ndarray, ranking: Ranking, columns: dict[str, Any], request: SearchRequest
 ) -> tuple[list[tuple[int, Any]], int]:
     """The hits of the requested page among ``candidates``, and how many matched."""
     if request.group_by_document:
-        return _grouped(candidates, scores, columns, request)
-    order = _ordered(candidates, scores, columns, request, request.offset + request.limit)
-    picked = [(int(d), ()) for d in order[request.offset : request.offset + request.limit]]
+        return _grouped(candidates, ranking, columns, request)
+    need = request.offset + request.limit
+    order = _ordered(ranking.ranked, ranking.scores, columns, request, need)
+    picked = [(int(d), ()) for d in order[request.offset : need]]
     return picked, len(candidates)
 
 
@@ -217,30 +385,34 @@ def _ordered(
 
 
 def _grouped(
-    candidates: np.ndarray, scores: np.ndarray, columns: dict[str, Any], request: SearchRequest
-) -> tuple[list[tuple[int, tuple[Any, ...]]], int]:
+    candidates: np.ndarray, ranking: Ranking, columns: dict[str, Any], request: SearchRequest
+) -> tuple[list[tuple[int, Any]], int]:
     doc_codes = columns["doc"]
     total = int(np.count_nonzero(np.bincount(doc_codes[candidates]))) if len(candidates) else 0
     need = request.offset + request.limit
     window = max(need * 4, 32)
+    ranked, scores = ranking.ranked, ranking.scores
     while True:
-        order = _ordered(candidates, scores, columns, request, window)
+        order = _ordered(ranked, scores, columns, request, window)
         _, first = np.unique(doc_codes[order], return_index=True)
         best = order[np.sort(first)]
-        if len(best) >= need or len(order) >= len(candidates):
+        if len(best) >= need or len(order) >= len(ranked):
             break
         window *= 4
-    picked = []
+    picked: list[tuple[int, Any]] = []
     for docnum in best[request.offset : need]:
         others = candidates[doc_codes[candidates] == doc_codes[docnum]]
         others = others[others != docnum]
-        picked.append((int(docnum), _other_sections(others, scores, columns)))
+        picked.append((int(docnum), _other_sections(others, ranking.exact_at(others), columns)))
     return picked, total
 
 
-def _other_sections(others: np.ndarray, scores: np.ndarray, columns: dict[str, Any]) -> Any:
-    order = np.lexsort((columns["sid_rank"][others], -scores[others]))
-    return others[order]
+def _other_sections(
+    others: np.ndarray, other_scores: np.ndarray, columns: dict[str, Any]
+) -> list[tuple[int, float]]:
+    """A document's other matching sections, best first, with their (exact) scores."""
+    order = np.lexsort((columns["sid_rank"][others], -other_scores))
+    return [(int(others[i]), float(other_scores[i])) for i in order]
 
 
 def _facets(candidates: np.ndarray, columns: dict[str, Any], grouped: bool) -> dict[str, Any]:
@@ -273,14 +445,14 @@ def _hit(
 ) -> Hit:
     stored = snapshot.stored_fields(docnum)
     other_sections = []
-    for other in others:
-        fields = snapshot.stored_fields(int(other))
+    for other, other_score in others:
+        fields = snapshot.stored_fields(other)
         other_sections.append(
             (
                 fields["section_id"],
                 fields.get("number", ""),
                 fields.get("heading_text", ""),
-                float(scores[other]),
+                other_score,
             )
         )
     return hit_from_stored(stored, float(scores[docnum]), tuple(other_sections), maker)

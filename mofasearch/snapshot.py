@@ -33,6 +33,45 @@ from mofasearch.segments import SegmentCache
 
 #: bytes of contribution arrays kept per snapshot (least recently used dropped first)
 MAX_CONTRIBUTION_BYTES = 96 * 1024 * 1024
+#: bytes of weighted contribution arrays a snapshot keeps for the ranker (:class:`TermMemo`)
+MAX_MEMO_BYTES = 48 * 1024 * 1024
+#: ranking configurations a snapshot keeps a memo for
+MAX_MEMO_CONFIGS = 4
+
+
+class TermMemo:
+    """What the ranker needs of each (field, term, query weight) under one ranking
+    configuration: docnums, weighted contributions and their maximum (the term's upper bound).
+
+    The scoring caches behind :func:`mofasearch.scoring.contributions` are keyed by the
+    settings each formula reads, which costs tens of microseconds a lookup in Python; a query
+    looks up fifty terms or more, so the ranker keeps its own plain-dict memo per snapshot and
+    configuration (least recently used dropped first, bounded in bytes).
+    """
+
+    def __init__(self, max_bytes: int = MAX_MEMO_BYTES) -> None:
+        self.items: OrderedDict[tuple[str, str, float], tuple[Any, ...]] = OrderedDict()
+        self.bytes = 0
+        self.max_bytes = max_bytes
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, float]) -> tuple[Any, ...] | None:
+        found = self.items.get(key)
+        if found is not None:
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str, float], value: tuple[Any, ...], size: int) -> None:
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.bytes += size
+            while self.bytes > self.max_bytes and len(self.items) > 1:
+                _, dropped = self.items.popitem(last=False)
+                self.bytes -= dropped[-1]
 
 
 class Snapshot:
@@ -66,6 +105,7 @@ class Snapshot:
         self._contrib_bytes = 0
         self._contrib_lock = threading.Lock()
         self._avgfl: dict[str, float] = {}
+        self._memos: OrderedDict[Any, TermMemo] = OrderedDict()
         self._columns: dict[str, Any] | None = None
         self._refs = 0
         self._retired = False
@@ -157,6 +197,18 @@ class Snapshot:
                 _, (ids, contrib) = self._contrib.popitem(last=False)
                 self._contrib_bytes -= ids.nbytes + contrib.nbytes
         return found
+
+    def term_memo(self, config: RankingConfig) -> TermMemo:
+        """The ranker's memo of weighted contributions under ``config`` (see :class:`TermMemo`)."""
+        with self._contrib_lock:
+            found = self._memos.get(config)
+            if found is None:
+                found = self._memos[config] = TermMemo()
+                while len(self._memos) > MAX_MEMO_CONFIGS:
+                    self._memos.popitem(last=False)
+            else:
+                self._memos.move_to_end(config)
+            return found
 
     def postings_mask(self, fieldname: str, text: str) -> np.ndarray:
         """Which sections hold the term (no scoring: works on unscored fields too)."""
