@@ -6,6 +6,7 @@ import pytest
 
 from mofasearch import Document, Index, Section
 from mofasearch.compile import is_prose
+from mofasearch.errors import QuerySyntaxError
 from mofasearch.scoring import RankingConfig
 
 DOCS = [
@@ -115,3 +116,26 @@ def test_no_bigram_filling_for_operators_sorts_or_when_switched_off(ix):
     assert "n#1" not in _ids(ix, "会議録 AND 草案")
     assert "n#1" not in _ids(ix, "会議録と草案", sort="date")
     assert _ids(ix, "会議録と草案", ranking=RankingConfig(bigram_fill=False)) == ["k#1"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "梅雨前線が北上する（長江流域の国は？",
+        "淮河流域）に北上するのは何前線か",
+        "1946年に発表した『』は何という憲法草案か",
+        "憲法草案 ()",
+    ],
+)
+def test_prose_question_with_loose_punctuation_is_answered(ix, query):
+    # a question typed as a sentence is never refused for its punctuation: it is ranked
+    ids = _ids(ix, query)
+    assert ids and ids[0] == ("k#1" if "憲法" in query else "t#1")
+    assert is_prose(query)
+
+
+@pytest.mark.parametrize("query", ["梅雨前線 AND （長江流域", "梅雨前線 -淮河流域）", "title:『』"])
+def test_operator_query_with_loose_punctuation_is_a_syntax_error(ix, query):
+    with pytest.raises(QuerySyntaxError) as info:
+        ix.search(query)
+    assert 0 <= info.value.position < len(query)
