@@ -238,6 +238,10 @@ def test_prefix(query: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("query", "position"),
     [
+        ("(京都", 0),
+        ("京都)", 2),
+        ("()", 0),
+        ("京都 (大阪 (奈良)", 3),
         ("(京都 AND 大阪", 0),
         ("京都 (大阪 (奈良) OR 京都", 3),
         ("京都) -大阪", 2),
@@ -383,20 +387,21 @@ def test_balanced_corner_brackets_still_make_phrases() -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("(京都", Text("(京都")),
-        ("京都)", Text("京都)")),
-        ("()", Text("()")),
+        ("（京都", Text("（京都")),
+        ("京都）", Text("京都）")),
+        ("（）", Text("（）")),
         ("債券（ハイリスク商品は？", Text("債券（ハイリスク商品は？")),
         ("罰則等）、並びに難民", Text("罰則等）、並びに難民")),
-        ("京都 (大阪 (奈良)", And((Text("京都 (大阪"), Text("奈良")))),
+        ("京都 （大阪 （奈良）", And((Text("京都 （大阪"), Text("奈良")))),
         ("出版した『』は（奥付）に", And((Text("出版した『』は"), Text("奥付"), Text("に")))),
         ("『』", Text("『』")),
         ("「 」と「京都」", And((Text("「 」と"), Phrase("京都")))),
     ],
 )
 def test_prose_punctuation_is_never_a_syntax_error(query: str, expected: object) -> None:
-    # A question typed as a sentence (no operator) reads an unpaired or empty parenthesis and
-    # an empty 「」『』 as text instead of refusing the question.
+    # A question typed as a sentence (no operator) reads an unpaired or empty full-width
+    # parenthesis and an empty 「」『』 as text instead of refusing the question; ASCII
+    # parentheses stay the grouping operator (see test_errors_carry_the_position).
     parsed = parse_query(query).root
     assert parsed == expected
     assert root(to_query_string(parsed)) == parsed

@@ -11,9 +11,10 @@ only when balanced; an unmatched one is part of the text around it. The ASCII ``
 strict: an unclosed one is a syntax error with its position.
 
 A query written as prose (no operator, field, negation or prefix, see :func:`is_prose`) is never
-refused for its punctuation: :func:`tokenize` with ``prose=True`` reads a parenthesis that pairs
-with nothing, an empty pair of parentheses and an empty 「」 or 『』 as text, the way they read
-in a sentence (``債券（ハイリスク商品は？``, ``出版した『』は``). The parser falls back to it only
+refused for its punctuation: :func:`tokenize` with ``prose=True`` reads a full-width parenthesis
+that pairs with nothing, an empty pair of them and an empty 「」 or 『』 as text, the way they
+read in a sentence (``債券（ハイリスク商品は？``, ``出版した『』は``). ASCII parentheses are the
+grouping operator, typed on purpose: an unpaired one stays a syntax error with its position. The parser falls back to it only
 when the strict reading fails and the query is prose, so every query with an operator keeps its
 precise syntax errors.
 """
@@ -187,8 +188,13 @@ def is_prose(tokens: list[Token]) -> bool:
     )
 
 
+#: parentheses that are punctuation in Japanese prose (the ASCII pair is the grouping operator)
+_PROSE_PARENTHESES: Final = "（）"
+
+
 def _loose_parentheses(query: str, tokens: list[Token]) -> list[Token]:
-    """Parentheses that pair with nothing, or enclose nothing, turned into word tokens."""
+    """Full-width parentheses that pair with nothing, or enclose nothing, turned into word
+    tokens (ASCII ones are left to the strict grammar)."""
     loose: set[int] = set()
     opened: list[int] = []
     for at, token in enumerate(tokens):
@@ -202,6 +208,7 @@ def _loose_parentheses(query: str, tokens: list[Token]) -> list[Token]:
             else:
                 opened.pop()
     loose.update(opened)
+    loose = {at for at in loose if query[tokens[at].start] in _PROSE_PARENTHESES}
     return [
         Token("word", query[t.start : t.end], t.start, t.end, t.attached) if at in loose else t
         for at, t in enumerate(tokens)
