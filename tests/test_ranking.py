@@ -124,7 +124,7 @@ def test_no_bigram_filling_for_operators_sorts_or_when_switched_off(ix):
         "梅雨前線が北上する（長江流域の国は？",
         "淮河流域）に北上するのは何前線か",
         "1946年に発表した『』は何という憲法草案か",
-        "憲法草案 ()",
+        "憲法草案 （）",
     ],
 )
 def test_prose_question_with_loose_punctuation_is_answered(ix, query):
