@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -110,6 +111,9 @@ class Snapshot:
         self._refs = 0
         self._retired = False
         self._state_lock = threading.Lock()
+        # segment files are read through open files, not maps (see ``Index.open``): a snapshot
+        # dropped without being retired (an index never closed) still closes them
+        self._finalizer = weakref.finalize(self, _close_searcher, searcher)
 
     # lifecycle ------------------------------------------------------------------------------
 
@@ -135,7 +139,7 @@ class Snapshot:
 
     def _close(self) -> None:
         with self.lock:
-            self.searcher.close()
+            self._finalizer()
 
     def up_to_date(self) -> bool:
         with self.lock:
@@ -288,6 +292,10 @@ class Snapshot:
             "date": dates,
             "sid_rank": sid_rank,
         }
+
+
+def _close_searcher(searcher: Any) -> None:
+    searcher.close()
 
 
 def _encode(values: list[str]) -> tuple[list[str], np.ndarray]:
