@@ -101,28 +101,33 @@ def _split_long(text: str, start: int, end: int, found: list[tuple[int, int]]) -
 def _analyzed(
     text: str, start: int, end: int, analyzer: Any, terms: Collection[str], primary: bool
 ) -> Iterable[_Match]:
-    plan = _span_plan(analyzer)
-    if plan is not None:
-        for a, b, term in _cached_spans(plan, text[start:end]):
-            if term in terms:
-                yield _Match(start + a, start + b, term, primary)
-        return
-    tokens = analyzer(text[start:end], chars=True, positions=False, removestops=False, mode="index")
-    for token in tokens:
-        if token.text in terms and token.endchar > token.startchar:
-            yield _Match(start + token.startchar, start + token.endchar, token.text, primary)
+    for a, b, term in _cached_spans(_span_plan(analyzer), text[start:end]):
+        if term in terms:
+            yield _Match(start + a, start + b, term, primary)
+
+
+def _chain_spans(analyzer: Any) -> Any:
+    """Any chain's tokens as ``(start, end, term)`` (the generic Whoosh way)."""
+
+    def spans(piece: str) -> list[tuple[int, int, str]]:
+        tokens = analyzer(piece, chars=True, positions=False, removestops=False, mode="index")
+        return [(t.startchar, t.endchar, t.text) for t in tokens if t.endchar > t.startchar]
+
+    return spans
 
 
 _SPAN_PLANS: dict[int, tuple[Any, Any]] = {}
 _PLAN_NUMBERS = itertools.count()
 #: analyzed pieces kept (the same sections come back across queries and pages of results)
-SPAN_CACHE_SIZE: Final = 2048
+SPAN_CACHE_SIZE: Final = 4096
 _SPANS: OrderedDict[tuple[int, str], list[tuple[int, int, str]]] = OrderedDict()
 _SPANS_LOCK = threading.Lock()
 
 
 def _span_plan(analyzer: Any) -> Any:
-    """The analysis package's direct tokenizer for the main chain (None for other chains)."""
+    """``(number, text -> spans)`` for a chain: the analysis package's direct tokenizer for the
+    main chain, the chain itself run the Whoosh way for the others (reading, bigram); their
+    results are cached alike, by the number and the piece of text."""
     key = id(analyzer)
     found = _SPAN_PLANS.get(key)
     if found is None or found[0] is not analyzer:
@@ -130,12 +135,9 @@ def _span_plan(analyzer: Any) -> Any:
 
         if len(_SPAN_PLANS) > 64:
             _SPAN_PLANS.clear()
-        spans = span_plan(analyzer)
+        spans = span_plan(analyzer) or _chain_spans(analyzer)
         # a number never reused names the plan in the cache (an id() may be reused)
-        found = _SPAN_PLANS[key] = (
-            analyzer,
-            None if spans is None else (next(_PLAN_NUMBERS), spans),
-        )
+        found = _SPAN_PLANS[key] = (analyzer, (next(_PLAN_NUMBERS), spans))
     return found[1]
 
 
