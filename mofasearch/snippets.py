@@ -15,6 +15,7 @@ bounded whatever the section's length.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import re
@@ -157,6 +158,33 @@ def _cached_spans(plan: tuple[int, Any], piece: str) -> list[tuple[int, int, str
     return found
 
 
+#: texts whose sentences and folded form are kept (hits of popular sections come back)
+TEXT_CACHE_SIZE: Final = 1024
+_TEXTS: OrderedDict[str, tuple[list[tuple[int, int]], str]] = OrderedDict()
+
+
+def _prepared(text: str) -> tuple[list[tuple[int, int]], str]:
+    """The sentences of ``text`` and its NFKC-folded, lower-cased form for verbatim tests (the
+    text itself when folding changes its length, so offsets stay valid), cached per text."""
+    with _SPANS_LOCK:
+        found = _TEXTS.get(text)
+        if found is not None:
+            _TEXTS.move_to_end(text)
+            return found
+    folded = unicodedata.normalize("NFKC", text).lower()
+    found = (sentences(text), text if len(folded) != len(text) else folded)
+    with _SPANS_LOCK:
+        _TEXTS[text] = found
+        while len(_TEXTS) > TEXT_CACHE_SIZE:
+            _TEXTS.popitem(last=False)
+    return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _folded_term(term: str) -> str:
+    return unicodedata.normalize("NFKC", term).lower()
+
+
 def _regions(
     text: str, units: list[tuple[int, int]], terms: Iterable[str]
 ) -> list[tuple[int, int]]:
@@ -165,12 +193,10 @@ def _regions(
     The test runs on the NFKC-folded text when folding keeps its length (true of nearly all
     Japanese text, full-width digits and letters included), else on the text as it is.
     """
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) != len(text):
-        folded = text
+    folded = _prepared(text)[1]
     starts = [start for start, _ in units]
     hits: dict[int, set[str]] = {}
-    for term in {unicodedata.normalize("NFKC", t).lower() for t in terms if t}:
+    for term in {_folded_term(t) for t in terms if t}:
         at, seen = folded.find(term), 0
         while at >= 0 and seen < MAX_TERM_HITS:
             hits.setdefault(_bisect_right(starts, at) - 1, set()).add(term)
@@ -365,17 +391,28 @@ def _assemble(
 def _screened(text: str, chains: list[tuple[Any, Collection[str], bool]]) -> list[_Match]:
     """Verbatim occurrences of the wanted terms in the NFKC-folded text: provisional matches
     that choose the fragments before anything is analyzed (see :func:`_regions` on folding)."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) != len(text):
-        folded = text
+    folded = _prepared(text)[1]
     found: list[_Match] = []
     for _, wanted, primary in chains:
-        for term in {unicodedata.normalize("NFKC", t).lower() for t in wanted if t}:
+        for term in {_folded_term(t) for t in wanted if t}:
             at, seen = folded.find(term), 0
             while at >= 0 and seen < MAX_TERM_HITS:
                 found.append(_Match(at, at + len(term), term, primary))
                 at, seen = folded.find(term, at + len(term)), seen + 1
     return found
+
+
+def _shown(units: list[tuple[int, int]], fragments: list[_Fragment]) -> list[tuple[int, int]]:
+    """The text of the fragments as the pieces to analyze: whole sentences one by one (the same
+    sentence comes back when another query picks a neighbouring one, and its analysis is
+    cached), a window of an over-long sentence as it is."""
+    pieces: list[tuple[int, int]] = []
+    for f in fragments:
+        if f.cut_left or f.cut_right:
+            pieces.append((f.start, f.end))
+        else:
+            pieces.extend(units[f.first : f.last + 1])
+    return pieces
 
 
 def make_snippet(
@@ -399,7 +436,7 @@ def make_snippet(
     length). When that finds no match (a term seen only inside another word, a match only
     through a reading) the choice is made again from analyzed candidate sentences.
     """
-    units = sentences(text)
+    units = _prepared(text)[0]
     chains = _chains(terms, analyzer, also)
     if not units:
         return Snippet("")
@@ -407,7 +444,7 @@ def make_snippet(
     screened = _screened(text, chains) if chains else []
     if screened:
         fragments = _fragments(units, screened, size, max_fragments)
-        matches = find_matches(text, [(f.start, f.end) for f in fragments], chains)
+        matches = find_matches(text, _shown(units, fragments), chains)
         if matches:
             return _assemble(text, fragments, matches, separator)
     analyzed = (
