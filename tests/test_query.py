@@ -396,6 +396,8 @@ def test_balanced_corner_brackets_still_make_phrases() -> None:
         ("出版した『』は（奥付）に", And((Text("出版した『』は"), Text("奥付"), Text("に")))),
         ("『』", Text("『』")),
         ("「 」と「京都」", And((Text("「 」と"), Phrase("京都")))),
+        ("3.(2)「）", And((Text("3."), Text("2"), Text("「）")))),
+        ("3.(2)*）", And((Text("3."), Text("2"), Text("*）")))),
     ],
 )
 def test_prose_punctuation_is_never_a_syntax_error(query: str, expected: object) -> None:

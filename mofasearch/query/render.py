@@ -110,16 +110,28 @@ def _loose(node: Node) -> bool:
 
 def _prose(node: And) -> str:
     """An AND read from prose, written back as prose: an operator would make its loose
-    parentheses a syntax error. Adjacent texts are kept apart by a group of one."""
+    parentheses a syntax error. Adjacent texts are kept apart by a group of one, unless the
+    text's own loose parentheses would pair with the group's (then the two texts read as one
+    run, the same words)."""
     parts: list[str] = []
     previous: Node | None = None
     for child in node.children:
         text = to_query_string(child)
-        if isinstance(child, Text) and isinstance(previous, Text):
+        if isinstance(child, Text) and isinstance(previous, Text) and _reads_as(f"({text})", child):
             text = f"({text})"
         parts.append(text)
         previous = child
     return " ".join(parts)
+
+
+def _reads_as(query: str, node: Node) -> bool:
+    from mofasearch.errors import QuerySyntaxError
+    from mofasearch.query.parser import parse_query
+
+    try:
+        return parse_query(query).root == node
+    except QuerySyntaxError:
+        return False
 
 
 def _operand(node: Node, field: str | None, wrap: tuple[type, ...]) -> str:
