@@ -55,9 +55,13 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 - A field's value follows the colon directly: `title:京都`, not `title: 京都`.
 - `「」` and `『』` make a phrase only when balanced; an unmatched one is ordinary text, so a
   question that quotes half a word (`五月雨」の語が転じて…`) still works. An unclosed `"` is an error.
+- A query with no operator, field, `-` or `*` is read as a sentence: a full-width parenthesis that
+  pairs with nothing, an empty `（）`, and an empty `「」` or `『』` are ordinary text there
+  (`債券（ハイリスク商品は？`).
 - Queries are limited to 4,096 characters and 32 levels of parentheses and negations. A malformed
-  query (unbalanced parentheses or `"`, `AND` with nothing after it, `title:` with no value,
-  an impossible date such as `date:2004-13-45`) is an error that gives the position of the problem.
+  query (unbalanced ASCII parentheses, unbalanced full-width ones in a query with operators, an
+  unclosed `"`, `AND` with nothing after it, `title:` with no value, an impossible date such as
+  `date:2004-13-45`) is an error that gives the position of the problem.
 """
 
 
