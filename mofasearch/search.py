@@ -178,8 +178,10 @@ def _point_scores(scored: list[Scored], docs: np.ndarray) -> np.ndarray:
     return out
 
 
-#: below this many postings in all, every term is simply added up
-PRUNE_MIN_POSTINGS = 4096
+#: below this many postings in all, every term is simply added up: one ``bincount`` over them
+#: costs 0.1-0.35 ms, less than pruning's own steps (measured on JaQuAD and on 59,999 sections:
+#: pruning pays from about 100k postings, 1.2 -> 1.0 ms, the heavy tail of the larger index)
+PRUNE_MIN_POSTINGS = 100_000
 #: point-score the bounded terms when sections x terms stays under this, else add them densely
 POINT_BUDGET = 60_000
 
