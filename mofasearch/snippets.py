@@ -21,6 +21,7 @@ import itertools
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -199,7 +200,7 @@ def _regions(
     for term in {_folded_term(t) for t in terms if t}:
         at, seen = folded.find(term), 0
         while at >= 0 and seen < MAX_TERM_HITS:
-            hits.setdefault(_bisect_right(starts, at) - 1, set()).add(term)
+            hits.setdefault(bisect_right(starts, at) - 1, set()).add(term)
             at, seen = folded.find(term, at + len(term)), seen + 1
     ranked = sorted((-len(found), index) for index, found in hits.items() if index >= 0)
     chosen, used = [], 0
@@ -287,7 +288,7 @@ def _fragments(
     by_unit: dict[int, list[_Match]] = {}
     starts = [s for s, _ in units]
     for m in sorted(matches, key=lambda m: (m.start, m.end)):
-        index = max(0, _bisect_right(starts, m.start) - 1)
+        index = max(0, bisect_right(starts, m.start) - 1)
         by_unit.setdefault(index, []).append(m)
     picks = _pick(units, by_unit, max(1, max_fragments)) or [0]
     budget = max(1, size // len(picks))
@@ -309,17 +310,6 @@ def _fragments(
         else:
             out.append(_Fragment(index, last, start, end, False, False))
     return out
-
-
-def _bisect_right(values: list[int], x: int) -> int:
-    lo, hi = 0, len(values)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if x < values[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 _NO_SPACE_AFTER: Final = frozenset("。、！？」』，．")
