@@ -3,6 +3,10 @@ reference path (Whoosh's own searcher with the same BM25F) on 1,000 real JaQuAD 
 over segments built by worker processes and rolled over, after deletes, updates, in-writer
 replacements, Whoosh's merges of small segments, and after an optimize.
 
+Pruning (MaxScore, :func:`mofasearch.search.rank`) is allowed for every query here, not only
+for those with very many postings as by default, so the pruned path is what is checked;
+``tests/test_search_pruning.py`` checks it gives the same pages as scoring every posting.
+
 Exact means: the top-10 scores equal within 1e-6, and every returned section has that score
 under the reference path too (so the two top-10 lists differ at most by the order of exact
 ties). The reference scores every matching section in Python, so the corpus is the passages
@@ -16,6 +20,7 @@ import dataclasses
 import pytest
 
 from mofasearch import Index, segbuild, writer
+from mofasearch import search as search_module
 from mofasearch.errors import QuerySyntaxError
 from mofasearch.search import SearchRequest, reference_search
 
@@ -78,6 +83,7 @@ def test_fast_path_equals_reference_on_jaquad(jaquad, tmp_path, monkeypatch):
     # several segments per worker, so roll-over and multi-segment statistics are exercised
     monkeypatch.setattr(segbuild, "ROLL_POSTINGS", 150_000)
     monkeypatch.setattr(writer, "PARALLEL_MIN_SECTIONS", 64)
+    monkeypatch.setattr(search_module, "PRUNE_MIN_POSTINGS", 0)
     with Index.create(tmp_path / "ix") as ix:
         with ix.writer(jobs=2) as w:
             for doc in docs:
