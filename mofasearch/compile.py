@@ -67,6 +67,8 @@ class Evaluation:
     mask: np.ndarray | None  # None: every section (a query of filters only)
     terms: list[tuple[str, str, float]] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)
+    #: reading-field terms the query scored (a kana query): highlighted through the reading chain
+    readings: set[str] = field(default_factory=set)
     #: the node analyzed to nothing (only particles or symbols): it neither matches nor excludes
     empty: bool = False
     #: the match is "any of the words" of natural-language text (no phrase, field or operator):
@@ -154,6 +156,7 @@ class Compiler:
             self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)
         result.highlight.update(readings)  # a kana query is highlighted on the kanji it matched
+        result.readings.update(readings)
         if set(fields) <= set(WORD_FIELDS) and len(fields) > 1:
             self._add_bigrams(node.text, result)
             result.fill = True
@@ -263,6 +266,7 @@ class Compiler:
             if soft:
                 result.terms.extend(part.terms)
                 result.highlight |= part.highlight
+                result.readings |= part.readings
         return result
 
     def _eval_Or(self, node: Or, fields: tuple[str, ...]) -> Evaluation:
@@ -280,6 +284,7 @@ class Compiler:
                 result.mask = mask.copy() if result.mask is None else op(result.mask, mask)
             result.terms.extend(part.terms)
             result.highlight |= part.highlight
+            result.readings |= part.readings
         return result
 
 

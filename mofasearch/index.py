@@ -19,10 +19,9 @@ import errno
 import json
 import logging
 import os
-import re
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ from mofasearch.writer import Writer, document_from_stored
 log = logging.getLogger("mofasearch.index")
 
 #: a reading term (katakana and the prolonged-sound mark only)
-_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
 META_FILE = "mofasearch.json"
 REBUILD = "mofasearch index --rebuild"
 
@@ -245,23 +243,21 @@ class Index:
         finally:
             snap.release()
 
-    def _snippet_maker(self, terms: set[str]) -> Any:
+    def _snippet_maker(
+        self, terms: set[str], *, readings: Collection[str] = (), bigrams: Collection[str] = ()
+    ) -> Any:
+        """Snippets for one query: its words through the body chain; matches made through a
+        reading (にちろ → 日露) by the reading chain when the query scored reading terms; the
+        query's bigrams only for a section whose words did not match (a bigram-only hit)."""
         from mofasearch.snippets import make_snippet
 
         analyzer = self.schema["body"].analyzer
         frozen = frozenset(terms)
-        # matches through a reading (にちろ → 日露) or bigrams only are highlighted by the chain
-        # that made them; each extra chain runs only when the query has terms it could match
-        also = []
-        readings = {t for t in frozen if _KATAKANA.fullmatch(t)}
-        if readings:
-            also.append((side_analyzer("reading"), readings))
-        bigrams = {t for t in frozen if len(t) <= 2}
-        if bigrams:
-            also.append((side_analyzer("bigram"), bigrams))
+        also = [(side_analyzer("reading"), frozenset(readings))] if readings else []
+        fallback = [(side_analyzer("bigram"), frozenset(bigrams))] if bigrams else []
 
         def make(text: str) -> Any:
-            return make_snippet(text, set(frozen), analyzer, also=also)
+            return make_snippet(text, set(frozen), analyzer, also=also, fallback=fallback)
 
         return make
 

@@ -296,7 +296,7 @@ def run_search(
     schema: Any,
     request: SearchRequest,
     config: RankingConfig,
-    snippet_maker: Callable[[set[str]], Callable[[str], Any]] | None = None,
+    snippet_maker: Callable[..., Callable[[str], Any]] | None = None,
 ) -> Results:
     started = time.perf_counter()
     deadline = None if request.time_limit is None else started + request.time_limit
@@ -328,7 +328,10 @@ def run_search(
         candidates = np.concatenate([candidates, extra])
     _check(deadline)
     facets = _facets(candidates, columns, request.group_by_document)
-    maker = snippet_maker(result.highlight) if snippet_maker is not None else None
+    maker = None
+    if snippet_maker is not None:
+        bigrams = {term for name, term, _ in result.terms if name == "bigram"}
+        maker = snippet_maker(result.highlight, readings=result.readings, bigrams=bigrams)
     hits = tuple(_hit(snapshot, docnum, scores, others, maker) for docnum, others in picked)
     return Results(request.query, hits, total, _ms(started), None, facets)
 

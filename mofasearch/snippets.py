@@ -414,18 +414,37 @@ def make_snippet(
     max_fragments: int = 2,
     separator: str = "…",
     also: Sequence[tuple[Any, Collection[str]]] = (),
+    fallback: Sequence[tuple[Any, Collection[str]]] = (),
 ) -> Snippet:
     """The best ``max_fragments`` sentences of ``text`` (about ``size`` characters in all).
 
     ``terms`` are indexed terms the query produced for the field ``analyzer`` belongs to;
-    ``also`` adds more ``(analyzer, terms)`` pairs (e.g. the bigram field's) whose matches are
-    highlighted too but count less when choosing sentences.
+    ``also`` adds more ``(analyzer, terms)`` pairs (e.g. the reading field's) whose matches are
+    highlighted too but count less when choosing sentences; ``fallback`` pairs (e.g. the bigram
+    field's) are tried only when nothing else matched in the text.
 
     Sentences are chosen by the terms they contain verbatim, and only the text shown is
     analyzed for the exact highlights (a few hundred characters, whatever the section's
     length). When that finds no match (a term seen only inside another word, a match only
     through a reading) the choice is made again from analyzed candidate sentences.
     """
+    snippet = _snippet(text, terms, analyzer, size, max_fragments, separator, also)
+    if fallback and not snippet.spans:
+        snippet = _snippet(
+            text, terms, analyzer, size, max_fragments, separator, [*also, *fallback]
+        )
+    return snippet
+
+
+def _snippet(
+    text: str,
+    terms: Collection[str],
+    analyzer: Any,
+    size: int,
+    max_fragments: int,
+    separator: str,
+    also: Sequence[tuple[Any, Collection[str]]],
+) -> Snippet:
     units = _prepared(text)[0]
     chains = _chains(terms, analyzer, also)
     if not units:

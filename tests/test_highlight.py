@@ -31,3 +31,18 @@ def test_full_width_digits_are_highlighted_where_the_text_has_them(tmp_path, cor
     with _index(tmp_path, corpus) as ix:
         hit = next(iter(ix.search("２００５年")))
         assert "2005年" in {hit.snippet.text[a:b] for a, b in hit.snippet.spans}
+
+
+def test_a_bigram_only_match_is_highlighted_and_word_matches_skip_the_bigram_pass(tmp_path, corpus):
+    with _index(tmp_path, corpus) as ix:
+        # シーアイランドサミット is one unknown word; the text writes シーアイランド・サミット
+        hits = list(ix.search("シーアイランドサミット", group_by_document=False, limit=20))
+        marked = {h.snippet.text[a:b] for h in hits for a, b in h.snippet.spans}
+        assert any("シーアイランド" in m for m in marked), marked
+        # a word match is marked as the word, not as the overlapping bigrams around it
+        hit = next(iter(ix.search("京都議定書")))
+        assert {hit.snippet.text[a:b] for a, b in hit.snippet.spans} <= {
+            "京都議定書",
+            "京都",
+            "議定書",
+        }

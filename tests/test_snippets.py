@@ -159,3 +159,14 @@ def test_spans_are_sorted_disjoint_and_inside_the_text(
         previous_end = end
     if text.strip():
         assert snippet.text
+
+
+def test_fallback_chains_run_only_when_nothing_else_matched(analyzer) -> None:  # type: ignore[no-untyped-def]
+    from whoosh.analysis import NgramAnalyzer
+
+    bigrams = [(NgramAnalyzer(2), {"核化", "非核", "京都"})]
+    text = "京都で会合。完全な非核化に向けて協議した。"
+    alone = make_snippet(text, {"存在しない"}, analyzer, fallback=bigrams)
+    assert marked(alone) == ["京都", "非核化"]
+    with_word = make_snippet(text, {"京都"}, analyzer, fallback=bigrams)
+    assert marked(with_word) == ["京都"]  # the word matched: no bigram pass

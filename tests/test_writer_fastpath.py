@@ -63,14 +63,15 @@ def test_side_fields_count_as_their_chains_do(texts):
             assert dict(plan(text)) == _generic_counts(analyzer, text), (name, text[:40])
 
 
-def test_highlight_spans_are_the_chains_tokens(schema, texts):
-    analyzer = schema["body"].analyzer
+@pytest.mark.parametrize("name", ["body", "reading", "bigram"])
+def test_highlight_spans_are_the_chains_tokens(schema, texts, name):
+    analyzer = schema["body"].analyzer if name == "body" else side_analyzer(name)
     spans = span_plan(analyzer)
     assert spans is not None
     for text in texts:
         tokens = analyzer(text, chars=True, positions=False, removestops=False, mode="index")
         expected = [(t.startchar, t.endchar, t.text) for t in tokens if t.endchar > t.startchar]
-        assert spans(text) == expected, text[:40]
+        assert spans(text) == expected, (name, text[:40])
 
 
 def test_unknown_chains_take_the_generic_path():

@@ -30,6 +30,7 @@ from mofasearch.analysis.tokenizer import (
     BigramTokenizer,
     SudachiTokenizer,
     _run_pattern,
+    _runs,
 )
 
 Positions = dict[str, list[int]]
@@ -163,20 +164,26 @@ def span_plan(analyzer: Any) -> Callable[[str], list[tuple[int, int, str]]] | No
     """For highlighting: ``text -> [(start, end, term)]``, every token
     ``analyzer(text, chars=True, removestops=False, mode="index")`` gives with a non-empty
     span (stopped tokens included, sub-units of kept units at their offsets), in order;
-    None when the chain is not the main one."""
-    if _kinds(analyzer) != [
-        SudachiTokenizer,
-        PartOfSpeechStopFilter,
-        StopWordFilter,
-        SubwordFilter,
-    ]:
-        return None
-    tok, posf, stopf, subf = analyzer.items
-    s = tok.settings
-    if posf.settings != s or stopf.settings != s:
-        return None
-    mode, key, stop_tags, stop_words = s.mode, s.dictionary_key, s.stop_tags, s.stop_words
-    subwords = subf.index
+    None when the chain is not one of the index's own (main, reading, bigram)."""
+    if isinstance(analyzer, BigramTokenizer) and type(analyzer) is BigramTokenizer:
+        return bigram_spans
+    kinds = _kinds(analyzer)
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, StopWordFilter, SubwordFilter]:
+        tok, posf, stopf, subf = analyzer.items
+        s = tok.settings
+        if posf.settings == s and stopf.settings == s:
+            return _main_spans(s, subf.index)
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, SubwordFilter, ReadingFilter]:
+        tok, posf, subf, _ = analyzer.items
+        s = tok.settings
+        if posf.settings == s:
+            return _reading_spans(s, subf.index)
+    return None
+
+
+def _main_spans(settings: Any, subwords: bool) -> Callable[[str], list[tuple[int, int, str]]]:
+    mode, key = settings.mode, settings.dictionary_key
+    stop_tags, stop_words = settings.stop_tags, settings.stop_words
 
     def spans(text: str) -> list[tuple[int, int, str]]:
         out: list[tuple[int, int, str]] = []
@@ -194,3 +201,46 @@ def span_plan(analyzer: Any) -> Callable[[str], list[tuple[int, int, str]]] | No
         return out
 
     return spans
+
+
+def _reading_spans(settings: Any, subwords: bool) -> Callable[[str], list[tuple[int, int, str]]]:
+    """The reading chain's tokens: each unit's reading (its term when it has none), and the
+    readings of the A sub-units of a kept unit."""
+    mode, key, stop_tags = settings.mode, settings.dictionary_key, settings.stop_tags
+
+    def spans(text: str) -> list[tuple[int, int, str]]:
+        out: list[tuple[int, int, str]] = []
+        if not text:
+            return out
+        table = sudachi.pos_table(key, stop_tags)
+        analysis = records(text, mode, key)
+        reading = analysis.reading
+        for r in analysis:
+            if r[3] > r[2]:
+                out.append((r[2], r[3], reading(r) or r[0]))
+            if subwords and r[4] and not table[r[1]]:
+                for sub in r[4]:
+                    if sub[0] != r[0] and sub[3] > sub[2]:
+                        out.append((sub[2], sub[3], reading(sub) or sub[0]))
+        return out
+
+    return spans
+
+
+def bigram_spans(text: str) -> list[tuple[int, int, str]]:
+    """The bigram tokenizer's tokens with their offsets into ``text``."""
+    out: list[tuple[int, int, str]] = []
+    if not text:
+        return out
+    folded, where = fold_text(text)
+    for run in _runs(folded):
+        if len(run) == 1:
+            pairs: Any = ((run[0], run[0]),)
+        else:
+            pairs = zip(run, run[1:], strict=False)
+        for a, b in pairs:
+            term = folded[a] if a == b else folded[a] + folded[b]
+            start, end = (a, b + 1) if where is None else (where[a][0], where[b][1])
+            if end > start:
+                out.append((start, end, term))
+    return out
