@@ -145,6 +145,14 @@ class Collector:
         return len(self.docs) + sum(len(b[1]) for b in self.bulk)
 
     def to_bytes(self, doccount: int) -> bytes | None:
+        """The side-car file's content (see :meth:`to_parts`)."""
+        parts = self.to_parts(doccount)
+        return None if parts is None else b"".join(parts)
+
+    def to_parts(self, doccount: int) -> list[Any] | None:
+        """The side-car file's content as buffers to write in order, or None when the segment
+        has too many postings for one. Spends the collector: its postings are released as soon
+        as they are copied, so a segment's peak memory holds them about twice, not four times."""
         if self.size() > MAX_POSTINGS:
             return None
         tids = np.concatenate(
@@ -156,6 +164,8 @@ class Collector:
         weights = np.concatenate(
             [np.frombuffer(self.weights, dtype=np.float32)] + [b[2] for b in self.bulk]
         )
+        self.tids, self.docs, self.weights = array("i"), array("i"), array("f")
+        self.bulk = []
         nkeys = len(self.term_ids)
         by_field: dict[str, list[tuple[bytes, int]]] = {}
         for (fieldname, term), tid in self.term_ids.items():  # one pass over the terms
@@ -176,6 +186,7 @@ class Collector:
                     )
                 arrays[f"{fieldname}.lengths"] = lengths
                 header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
+        del tids, docs, weights
         return _pack(header, arrays)
 
     @staticmethod
@@ -188,12 +199,13 @@ class Collector:
         docs: np.ndarray,
         weights: np.ndarray,
     ) -> None:
-        rank = np.full(nkeys, -1, dtype=np.int64)
-        rank[[tid for _, tid in chosen]] = np.arange(len(chosen))
+        rank = np.full(nkeys, -1, dtype=np.int32)
+        rank[[tid for _, tid in chosen]] = np.arange(len(chosen), dtype=np.int32)
         term_rank = rank[tids]
         keep = term_rank >= 0
-        order = np.lexsort((docs[keep], term_rank[keep]))
-        counts = np.bincount(term_rank[keep][order], minlength=len(chosen))
+        term_rank = term_rank[keep]
+        order = np.lexsort((docs[keep], term_rank))
+        counts = np.bincount(term_rank, minlength=len(chosen))
         blob = b"".join(term for term, _ in chosen)
         lengths = np.fromiter((len(t) for t, _ in chosen), dtype=np.int64, count=len(chosen))
         arrays[f"{fieldname}.blob"] = np.frombuffer(blob, dtype=np.uint8)
@@ -203,7 +215,9 @@ class Collector:
         arrays[f"{fieldname}.weights"] = weights[keep][order]
 
 
-def _pack(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+def _pack(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[Any]:
+    """The file's buffers in order: magic, header length, header, then each array (8-byte
+    aligned), written as they are rather than copied into one ``bytes``."""
     layout = {}
     offset = 0
     for name, values in arrays.items():
@@ -219,9 +233,11 @@ def _pack(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
         b"\0" * (start - len(MAGIC) - 8 - len(head)),
     ]
     for values in arrays.values():
-        raw = np.ascontiguousarray(values).tobytes()
-        parts.append(raw + b"\0" * (_aligned(len(raw)) - len(raw)))
-    return b"".join(parts)
+        raw = memoryview(np.ascontiguousarray(values)).cast("B")
+        parts.append(raw)
+        if _aligned(len(raw)) > len(raw):
+            parts.append(b"\0" * (_aligned(len(raw)) - len(raw)))
+    return parts
 
 
 def _aligned(n: int) -> int:
@@ -229,13 +245,14 @@ def _aligned(n: int) -> int:
 
 
 def write(storage: Any, segment_id: str, collector: Collector, doccount: int) -> None:
-    data = collector.to_bytes(doccount)
-    if data is None:
+    parts = collector.to_parts(doccount)
+    if parts is None:
         log.info("segment %s: too many postings for a side-car file", segment_id)
         return
     f = storage.create_file(filename(segment_id))
     try:
-        f.write(data)
+        for part in parts:
+            f.write(part)
     finally:
         f.close()
 
