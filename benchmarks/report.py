@@ -130,6 +130,10 @@ def latency(name: str, entry: dict[str, Any], engines: dict[str, Any]) -> list[s
                 "–" if eng == MOFA else _ratio(mofa.get("p99"), s["p99"]),
             ]
         )
+    for eng, k100 in entry.get("latency_k100", {}).items():
+        if eng not in lat and k100:  # a slow peer: timed in the top-100 pass only
+            row = [f"{eng} (top-100 pass only)", str(k100["n"])] + ["–"] * 4
+            rows.append(row + [_f(k100["p50"]), "–", "–"])
     lines += _table(
         [
             "engine",

@@ -180,7 +180,11 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
         build = lawqa["builds"][name]
         assert build["count"] == 40 and build["seconds"] > 0 and build["size_bytes"] > 0
         assert build["peak_rss"] >= build["rss_baseline"] > 0
-        assert results["sets"]["lawqa"]["latency"][name]["n"] == 12
+        if name == "whoosh-sudachi":  # a slow peer: timed in the top-100 pass only
+            assert name not in results["sets"]["lawqa"]["latency"]
+            assert results["sets"]["lawqa"]["latency_k100"][name]["n"] == 12
+        else:
+            assert results["sets"]["lawqa"]["latency"][name]["n"] == 12
         q = results["sets"]["lawqa"]["quality"][name]
         assert q["n"] == 12 and 0.2 < q["mrr@10"] <= q["recall@10"] <= q["recall@100"] <= 1
     assert lawqa["builds"]["fts5-sudachi"]["includes_terms_pass"] is True
@@ -200,6 +204,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
     assert results["meta"]["versions"]["whoosh"] == "2.7.4"
     out = capsys.readouterr().out
     assert "### Quality — lawqa (12 questions)" in out and "| fts5-trigram |" in out
+    assert "| whoosh-sudachi (top-100 pass only) | 12 |" in out
     assert markdown(results) in found.with_suffix(".md").read_text()
 
 
