@@ -43,26 +43,36 @@ def _kinds(analyzer: Any) -> list[type] | None:
     return [type(item) for item in items]
 
 
+def _recognised(analyzer: Any) -> tuple[str, Any, bool] | None:
+    """Which of the index's own chains ``analyzer`` is — ``("bigram", None, False)``,
+    ``("main", settings, subwords)`` or ``("reading", settings, subwords)`` — or None."""
+    if type(analyzer) is BigramTokenizer:
+        return "bigram", None, False
+    kinds = _kinds(analyzer)
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, StopWordFilter, SubwordFilter]:
+        tok, posf, stopf, subf = analyzer.items
+        if posf.settings == tok.settings and stopf.settings == tok.settings:
+            return "main", tok.settings, subf.index
+    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, SubwordFilter, ReadingFilter]:
+        tok, posf, subf, _ = analyzer.items
+        if posf.settings == tok.settings:
+            return "reading", tok.settings, subf.index
+    return None
+
+
 def index_plan(analyzer: Any) -> Callable[[str], Any] | None:
     """A fast equivalent of ``analyzer`` at index time, or None when it is not one we know.
 
     The main chain gives ``{term: [positions]}``; the reading chain and the bigram tokenizer
     give ``{term: count}``.
     """
-    if isinstance(analyzer, BigramTokenizer) and type(analyzer) is BigramTokenizer:
+    found = _recognised(analyzer)
+    if found is None:
+        return None
+    kind, settings, subwords = found
+    if kind == "bigram":
         return bigram_counts
-    kinds = _kinds(analyzer)
-    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, StopWordFilter, SubwordFilter]:
-        tok, posf, stopf, subf = analyzer.items
-        s = tok.settings
-        if posf.settings == s and stopf.settings == s:
-            return _main_chain(s, subf.index)
-    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, SubwordFilter, ReadingFilter]:
-        tok, posf, subf, _ = analyzer.items
-        s = tok.settings
-        if posf.settings == s:
-            return _reading_chain(s, subf.index)
-    return None
+    return (_main_chain if kind == "main" else _reading_chain)(settings, subwords)
 
 
 def _main_chain(settings: Any, subwords: bool) -> Callable[[str], Positions]:
@@ -165,20 +175,13 @@ def span_plan(analyzer: Any) -> Callable[[str], list[tuple[int, int, str]]] | No
     ``analyzer(text, chars=True, removestops=False, mode="index")`` gives with a non-empty
     span (stopped tokens included, sub-units of kept units at their offsets), in order;
     None when the chain is not one of the index's own (main, reading, bigram)."""
-    if isinstance(analyzer, BigramTokenizer) and type(analyzer) is BigramTokenizer:
+    found = _recognised(analyzer)
+    if found is None:
+        return None
+    kind, settings, subwords = found
+    if kind == "bigram":
         return bigram_spans
-    kinds = _kinds(analyzer)
-    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, StopWordFilter, SubwordFilter]:
-        tok, posf, stopf, subf = analyzer.items
-        s = tok.settings
-        if posf.settings == s and stopf.settings == s:
-            return _main_spans(s, subf.index)
-    if kinds == [SudachiTokenizer, PartOfSpeechStopFilter, SubwordFilter, ReadingFilter]:
-        tok, posf, subf, _ = analyzer.items
-        s = tok.settings
-        if posf.settings == s:
-            return _reading_spans(s, subf.index)
-    return None
+    return (_main_spans if kind == "main" else _reading_spans)(settings, subwords)
 
 
 def _main_spans(settings: Any, subwords: bool) -> Callable[[str], list[tuple[int, int, str]]]:
