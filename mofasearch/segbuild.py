@@ -6,7 +6,7 @@ TOC), like the sub-writers of Whoosh's multiprocess writer. It adds each section
 Whoosh (word fields, ids, stored fields, columns), collects the scored postings and the
 side-only fields for the side-car file (:mod:`mofasearch.impact`), and when a segment holds
 ``roll_postings`` postings it finishes that segment and starts another. That bound keeps a
-build's memory flat in the size of the corpus (the collector and Whoosh's posting pool grow
+build's memory flat in the size of the corpus (the collector and the posting pool grow
 with the segment, not with the batch) and keeps every side-car under its size limit.
 
 The same builder runs in this process (``jobs=1``) and in each worker process of
@@ -32,7 +32,7 @@ from typing import Any
 from whoosh import formats
 from whoosh.writing import SegmentWriter
 
-from mofasearch import impact
+from mofasearch import impact, pool
 from mofasearch.analysis.fastpath import index_plan
 from mofasearch.documents.model import Document, Section
 from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
@@ -41,8 +41,6 @@ log = logging.getLogger("mofasearch.segbuild")
 
 #: postings (Whoosh's scored fields and the side-only fields) after which a segment is finished
 ROLL_POSTINGS = 6_000_000
-#: Whoosh's posting pool spills sorted runs to disk beyond this (its own estimate, in MB)
-POOL_MB = 64
 
 
 @dataclass(frozen=True)
@@ -68,8 +66,11 @@ class SegmentBuilder:
         self._schema: Any = None
 
     def _open(self) -> None:
-        w = SegmentWriter(self._ix, _lk=False, limitmb=POOL_MB, codec=self._codec())
+        w = SegmentWriter(self._ix, _lk=False, codec=self._codec())
         w.schema = fast_schema(w.schema)
+        # the segment's postings stay in memory as flat arrays (the roll bound limits them)
+        # instead of Whoosh's list of tuples pickled to sorted runs on disk
+        pool.install(w)
         # block length statistics serve Whoosh's block-quality skipping, which the numpy
         # scorer never uses; reading a length back per posting is a fifth of Whoosh's commit
         w._flush_segment = _flusher(w)
