@@ -40,7 +40,7 @@ def _mb(value: float | None) -> str:
 def indexing(name: str, corpus: dict[str, Any], engines: dict[str, Any]) -> list[str]:
     sections, chars = corpus["sections"], corpus["characters"]
     analysis = corpus["analysis"]
-    floor, terms = analysis["floor_seconds"], analysis["terms_seconds"]
+    floor, terms = analysis["floor_seconds"], analysis.get("terms_seconds")
     builds = corpus["builds"]
     naive = builds.get(NAIVE, {}).get("seconds")
     mofa = builds.get(MOFA, {})
@@ -62,18 +62,21 @@ def indexing(name: str, corpus: dict[str, Any], engines: dict[str, Any]) -> list
             _ratio(floor, naive),
             _ratio(mofa.get("seconds"), floor),
         ],
-        [
-            "Sudachi terms pre-pass (shared)",
-            _f(terms),
-            f"{sections / terms:,.0f}",
-            f"{chars / terms:,.0f}",
-            "–",
-            "–",
-            _ratio(terms, floor),
-            _ratio(terms, naive),
-            "–",
-        ],
     ]
+    if terms:  # absent when no engine of the phase indexes Sudachi terms
+        rows.append(
+            [
+                "Sudachi terms pre-pass (shared)",
+                _f(terms),
+                f"{sections / terms:,.0f}",
+                f"{chars / terms:,.0f}",
+                "–",
+                "–",
+                _ratio(terms, floor),
+                _ratio(terms, naive),
+                "–",
+            ]
+        )
     for key, b in builds.items():
         label = key + (" ¹" if b.get("includes_terms_pass") else "")
         s = b["seconds"]

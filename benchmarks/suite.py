@@ -50,8 +50,16 @@ def index_corpus(
     corpus, terms = home / "corpus.pickle", home / "terms.pickle"
     with open(corpus, "wb") as fh:
         pickle.dump(list(passages), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    log.info("%s: %d sections — Sudachi floor and term pre-pass", name, len(passages))
-    analysis = run_child("analyze", {"corpus": str(corpus), "terms_out": str(terms)})
+    with_terms = any(eng.uses_terms for eng in engines)
+    log.info(
+        "%s: %d sections — Sudachi floor%s",
+        name,
+        len(passages),
+        " and term pre-pass" if with_terms else "",
+    )
+    analysis = run_child(
+        "analyze", {"corpus": str(corpus), "terms_out": str(terms), "terms": with_terms}
+    )
     result: dict[str, Any] = {
         "sections": len(passages),
         "characters": characters(passages),

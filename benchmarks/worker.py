@@ -32,16 +32,14 @@ def analyze(spec: dict[str, Any]) -> dict[str, Any]:
     texts = [p.content for p in _load(spec["corpus"])]
     reset_peak()
     floor_seconds, morphemes = floor_pass(texts)
-    terms_seconds, terms = terms_pass(texts)
-    with open(spec["terms_out"], "wb") as fh:
-        pickle.dump(terms, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return {
-        "floor_seconds": floor_seconds,
-        "morphemes": morphemes,
-        "terms_seconds": terms_seconds,
-        "terms": sum(map(len, terms)),
-        "peak_rss": peak_rss(),
-    }
+    answer: dict[str, Any] = {"floor_seconds": floor_seconds, "morphemes": morphemes}
+    if spec.get("terms", True):  # only when an engine of the phase indexes Sudachi terms
+        terms_seconds, terms = terms_pass(texts)
+        with open(spec["terms_out"], "wb") as fh:
+            pickle.dump(terms, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        answer.update(terms_seconds=terms_seconds, terms=sum(map(len, terms)))
+    answer["peak_rss"] = peak_rss()
+    return answer
 
 
 def build(spec: dict[str, Any]) -> dict[str, Any]:

@@ -201,6 +201,9 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
         scale["queries"]["whoosh-sudachi"]["n"] == SLOW_SCALE_QUESTIONS  # a slow peer
         and scale["queries"]["whoosh-sudachi"]["rss"] > 0
     )
+    # no engine of the scale phase indexes Sudachi terms: the floor alone, no pre-pass
+    assert lawqa["analysis"]["terms_seconds"] > 0
+    assert scale["analysis"]["floor_seconds"] > 0 and "terms_seconds" not in scale["analysis"]
     assert results["meta"]["versions"]["whoosh"] == "2.7.4"
     out = capsys.readouterr().out
     assert "### Quality — lawqa (12 questions)" in out and "| fts5-trigram |" in out
