@@ -114,29 +114,25 @@ def indexing(name: str, corpus: dict[str, Any], engines: dict[str, Any]) -> list
 def latency(name: str, entry: dict[str, Any], engines: dict[str, Any]) -> list[str]:
     lat = entry["latency"]
     mofa = lat.get(MOFA, {})
+    most = max((s.get("n", 0) for s in lat.values()), default=0)
     lines = [f"### Query latency — {name} (warm, top-10, ms, interleaved)", ""]
     rows = []
     for eng, s in lat.items():
         if not s:
             continue
-        k100 = entry.get("latency_k100", {}).get(eng, {})
+        note = "" if s["n"] == most else f" (first {s['n']:,}: slow peer)"
         rows.append(
             [
-                eng,
+                eng + note,
                 str(s["n"]),
                 _f(s["p50"]),
                 _f(s["p95"]),
                 _f(s["p99"]),
                 _f(s["mean"]),
-                _f(k100.get("p50")),
                 "–" if eng == MOFA else _ratio(mofa.get("p50"), s["p50"]),
                 "–" if eng == MOFA else _ratio(mofa.get("p99"), s["p99"]),
             ]
         )
-    for eng, k100 in entry.get("latency_k100", {}).items():
-        if eng not in lat and k100:  # a slow peer: timed in the top-100 pass only
-            row = [f"{eng} (top-100 pass only)", str(k100["n"])] + ["–"] * 4
-            rows.append(row + [_f(k100["p50"]), "–", "–"])
     lines += _table(
         [
             "engine",
@@ -145,7 +141,6 @@ def latency(name: str, entry: dict[str, Any], engines: dict[str, Any]) -> list[s
             "p95",
             "p99",
             "mean",
-            "p50 top-100",
             "mofasearch / engine p50",
             "p99 ratio",
         ],

@@ -27,7 +27,7 @@ from benchmarks.report import markdown, plots
 log = logging.getLogger("benchmarks")
 SCALE_SIZES = (1_000, 10_000, 100_000)
 SCALE_QUESTIONS = 500
-SLOW_SCALE_QUESTIONS = 100  # a slow peer (one that answers a set's first N only) at each size
+SLOW_SCALE_QUESTIONS = suite.SLOW_TIMED_QUESTIONS  # a slow peer's questions at each size
 COLD_QUERY = "日露首脳会談"
 
 

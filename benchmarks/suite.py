@@ -1,5 +1,6 @@
 """The phases of a run: index a corpus with every engine (each build in its own process), time
-the questions interleaved across engines, evaluate, grow the corpus, time cold starts.
+the questions interleaved across engines, rank them for quality (untimed, two processes at a
+time), evaluate, grow the corpus, time cold starts.
 
 Every build is checked: an engine must report as many sections as it was given.
 """
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,16 +98,24 @@ def index_corpus(
     return result, built
 
 
+#: a slow peer (one answering a set's first N questions) is timed on this many of them
+SLOW_TIMED_QUESTIONS = 100
+#: untimed ranking processes run side by side (the reference machine has two cores)
+RANKING_PROCESSES = 2
+#: questions per ranking process (a slow peer's are split in two, so both cores share it)
+RANKING_CHUNK = 500
+
+
 def _interleaved(
     engines: Sequence[tuple[Engine, Any]], questions: Sequence[Question], k: int, warmup: int
-) -> tuple[dict[str, list[float]], dict[str, dict[str, list[str]]], dict[str, list[str]]]:
+) -> dict[str, list[float]]:
     """Each question goes to every engine before the next question (in a rotating order), so a
-    busy moment on a shared machine falls on all engines alike. A question an engine refuses
-    (its documented query error) gets an empty ranking and is listed as failed."""
+    busy moment on a shared machine falls on all engines alike; a slow peer answers only the
+    first :data:`SLOW_TIMED_QUESTIONS`. A question an engine refuses (its documented query
+    error) is timed like any other: the refusal is counted by the ranking pass."""
     latencies: dict[str, list[float]] = {eng.name: [] for eng, _ in engines}
-    rankings: dict[str, dict[str, list[str]]] = {eng.name: {} for eng, _ in engines}
-    failed: dict[str, list[str]] = {eng.name: [] for eng, _ in engines}
     refusals = {eng.name: eng.query_errors() for eng, _ in engines}
+    limit = {eng.name: SLOW_TIMED_QUESTIONS if eng.max_questions else None for eng, _ in engines}
     for eng, handle in engines:
         for q in questions[:warmup]:
             with contextlib.suppress(*refusals[eng.name]):
@@ -113,17 +123,46 @@ def _interleaved(
     for i, q in enumerate(questions):
         shift = i % len(engines)
         for eng, handle in [*engines[shift:], *engines[:shift]]:
-            if eng.max_questions is not None and i >= eng.max_questions:
+            cap = limit[eng.name]
+            if cap is not None and i >= cap:
                 continue
             start = time.perf_counter()
-            try:
-                ranked = eng.search(handle, q.text, k)
-            except refusals[eng.name]:
-                ranked = []
-                failed[eng.name].append(q.qid)
+            with contextlib.suppress(*refusals[eng.name]):
+                eng.search(handle, q.text, k)
             latencies[eng.name].append(time.perf_counter() - start)
-            rankings[eng.name][q.qid] = ranked
-    return latencies, rankings, failed
+    return latencies
+
+
+def rankings_in_children(
+    engines: Sequence[Engine], built: Built, questions: Sequence[Question], k: int = 100
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[str]]]:
+    """Top-k rankings for quality, untimed, in child processes :data:`RANKING_PROCESSES` at a
+    time (nothing is timed meanwhile); each engine answers its questions (a slow peer its
+    first N) in chunks, the slowest peers' first, so the cores finish together."""
+    jobs: list[tuple[Engine, Sequence[Question]]] = []
+    for eng in sorted(engines, key=lambda e: e.max_questions is None):
+        asked = questions[: eng.max_questions] if eng.max_questions else questions
+        size = -(-len(asked) // 2) if eng.max_questions else RANKING_CHUNK
+        jobs += [(eng, asked[at : at + size]) for at in range(0, len(asked), max(size, 1))]
+
+    def answer(job: tuple[Engine, Sequence[Question]]) -> tuple[str, dict[str, Any]]:
+        eng, chunk = job
+        spec = {
+            "engine": eng.name,
+            "options": eng.options,
+            "index": str(built.paths[eng.index_key()]),
+            "questions": [[q.qid, q.text] for q in chunk],
+            "k": k,
+        }
+        return eng.name, run_child("rank", spec)
+
+    rankings: dict[str, dict[str, list[str]]] = {eng.name: {} for eng in engines}
+    failed: dict[str, list[str]] = {eng.name: [] for eng in engines}
+    with ThreadPoolExecutor(RANKING_PROCESSES) as pool:
+        for name, got in pool.map(answer, jobs):
+            rankings[name].update(got["rankings"])
+            failed[name] += got["failed"]
+    return rankings, failed
 
 
 def answer_questions(
@@ -133,35 +172,29 @@ def answer_questions(
     latency_questions: int,
     warmup: int = 20,
 ) -> dict[str, Any]:
-    """Warm top-10 latency (interleaved) and top-100 rankings for quality, per engine.
+    """Warm top-10 latency, interleaved in this process, then the top-100 rankings for
+    quality, untimed, in child processes (see :func:`rankings_in_children`).
 
-    A slow peer (one answering a set's first N questions only) is timed in the top-100 pass
-    alone: a second pass over the same questions at top-10 would add minutes (Whoosh's 2-gram
-    index answers in 0.3-0.5 s on JaQuAD) for a figure the top-100 one already bounds."""
-    handles = [
-        (eng, eng.open(built.paths[eng.index_key()])) for eng in engines if not eng.build_only
-    ]
+    A slow peer is timed on its first :data:`SLOW_TIMED_QUESTIONS` questions: Whoosh's 2-gram
+    index answers in 0.3-0.6 s on JaQuAD, so its 500 questions at top-100 alone take minutes."""
+    asked = [eng for eng in engines if not eng.build_only]
+    handles = [(eng, eng.open(built.paths[eng.index_key()])) for eng in asked]
     try:
-        fast = [(eng, h) for eng, h in handles if eng.max_questions is None]
-        timed, _, _ = _interleaved(fast, questions[:latency_questions], 10, warmup)
-        judged = [(eng, h) for eng, h in handles if not eng.latency_only]
-        slow, rankings, failed = _interleaved(judged, questions, 100, 0)
+        timed = _interleaved(handles, questions[:latency_questions], 10, warmup)
     finally:
         for eng, handle in handles:
             eng.close(handle)
+    judged = [eng for eng in asked if not eng.latency_only]
+    rankings, failed = rankings_in_children(judged, built, questions)
     out: dict[str, Any] = {
         "latency": {},
-        "latency_k100": {},
         "rankings": rankings,
         "failed": {name: ids for name, ids in failed.items() if ids},
     }
-    for eng, _ in handles:
-        if eng.name in timed:
-            out["latency"][eng.name] = latency_summary(timed[eng.name])
-            samples = timed[eng.name]
-            out["latency"][eng.name]["samples_ms"] = [round(s * 1000, 3) for s in samples]
-        if eng.name in slow:
-            out["latency_k100"][eng.name] = latency_summary(slow[eng.name])
+    for eng in asked:
+        samples = timed[eng.name]
+        out["latency"][eng.name] = latency_summary(samples)
+        out["latency"][eng.name]["samples_ms"] = [round(s * 1000, 3) for s in samples]
     return out
 
 

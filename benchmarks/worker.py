@@ -2,8 +2,9 @@
 stdin and a JSON answer as the last line of stdout.
 
 Modes: ``analyze`` (the Sudachi floor and the shared term pre-pass), ``build`` (one engine, one
-corpus), ``query`` (timed questions against a built index, with the process's memory), and
-``coldstart`` (import, open, first result: the parent times the whole process).
+corpus), ``query`` (timed questions against a built index, with the process's memory), ``rank``
+(untimed top-k rankings for quality) and ``coldstart`` (import, open, first result: the parent
+times the whole process).
 """
 
 from __future__ import annotations
@@ -101,13 +102,37 @@ def query(spec: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def rank(spec: dict[str, Any]) -> dict[str, Any]:
+    """Top-k rankings for quality, untimed: a question the engine refuses is listed."""
+    eng = engine(spec["engine"], spec.get("options"))
+    handle = eng.open(Path(spec["index"]))
+    k, refusals = spec["k"], eng.query_errors()
+    rankings, failed = {}, []
+    try:
+        for qid, text in spec["questions"]:
+            try:
+                rankings[qid] = eng.search(handle, text, k)
+            except refusals:
+                rankings[qid] = []
+                failed.append(qid)
+    finally:
+        eng.close(handle)
+    return {"rankings": rankings, "failed": failed}
+
+
 def coldstart(spec: dict[str, Any]) -> dict[str, Any]:
     eng = engine(spec["engine"], spec.get("options"))
     handle = eng.open(Path(spec["index"]))
     return {"hits": eng.search(handle, spec["query"], 10)}
 
 
-MODES = {"analyze": analyze, "build": build, "query": query, "coldstart": coldstart}
+MODES = {
+    "analyze": analyze,
+    "build": build,
+    "query": query,
+    "rank": rank,
+    "coldstart": coldstart,
+}
 
 
 def main() -> None:
