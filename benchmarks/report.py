@@ -206,7 +206,7 @@ def scale(results: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 f"{c['sections']:,}",
-                "Sudachi floor",
+                "Sudachi floor" + (" ²" if c["analysis"].get("floor_reused") else ""),
                 _f(floor),
                 "1.00",
                 _mb(c["analysis"].get("peak_rss")),
@@ -234,6 +234,12 @@ def scale(results: dict[str, Any]) -> list[str]:
         ],
         rows,
     )
+    if any(results["corpora"][n]["analysis"].get("floor_reused") for n in results["scale"]):
+        lines += [
+            "",
+            "² the sum of its sections' own floor times, each measured in this run's set and"
+            " statute phases (the floor is per text, so a mix of texts costs the sum).",
+        ]
     return lines
 
 

@@ -27,7 +27,6 @@ from benchmarks.report import markdown, plots
 log = logging.getLogger("benchmarks")
 SCALE_SIZES = (1_000, 10_000, 100_000)
 SCALE_QUESTIONS = 500
-SLOW_SCALE_QUESTIONS = suite.SLOW_TIMED_QUESTIONS  # a slow peer's questions at each size
 COLD_QUERY = "日露首脳会談"
 
 
@@ -158,11 +157,15 @@ def question_sets(args: argparse.Namespace) -> list[D.QuerySet]:
 
 
 def run_sets(
-    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+    args: argparse.Namespace,
+    engines: list[Engine],
+    work: Path,
+    results: dict[str, Any],
+    floors: dict[str, float],
 ) -> dict[str, suite.Built]:
     built_sets = {}
     for qset in question_sets(args):
-        corpus, built = suite.index_corpus(qset.name, qset.passages, engines, work)
+        corpus, built = suite.index_corpus(qset.name, qset.passages, engines, work, floors)
         corpus.update(checksums=qset.checksums, notes=qset.notes)
         results["corpora"][qset.name] = corpus
         log.info("%s: %d questions, interleaved", qset.name, len(qset.questions))
@@ -193,11 +196,15 @@ def statutes(data: Path, limit: int | None) -> tuple[list[D.Passage], dict[str, 
 
 
 def run_statutes(
-    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+    args: argparse.Namespace,
+    engines: list[Engine],
+    work: Path,
+    results: dict[str, Any],
+    floors: dict[str, float],
 ) -> None:
     passages, checksums, how = statutes(args.data, args.statute_files)
     large = [e for e in engines if e.large and not e.latency_only]
-    corpus, _ = suite.index_corpus("statutes", passages, large, work)
+    corpus, _ = suite.index_corpus("statutes", passages, large, work, floors)
     corpus.update(
         checksums=checksums,
         notes=[f"{args.statute_files or D.STATUTE_FILES} statute files, {how}"],
@@ -206,7 +213,11 @@ def run_statutes(
 
 
 def run_scale(
-    args: argparse.Namespace, engines: list[Engine], work: Path, results: dict[str, Any]
+    args: argparse.Namespace,
+    engines: list[Engine],
+    work: Path,
+    results: dict[str, Any],
+    floors: dict[str, float],
 ) -> None:
     pool = D.scale_pool(args.data, statutes(args.data, args.statute_files)[0])
     questions = [q.text for q in D.load_set(args.data, "jaquad").questions[:SCALE_QUESTIONS]]
@@ -215,13 +226,15 @@ def run_scale(
     for size in [int(s) for s in args.scale_sizes.split(",")]:
         passages = pool[:size]
         name = f"scale-{len(passages)}"
-        corpus, built = suite.index_corpus(name, passages, chosen, work)
+        corpus, built = suite.index_corpus(name, passages, chosen, work, floors)
         corpus["notes"] = [f"asked {size:,}; the pool holds {len(pool):,} real sections"]
+        if corpus["analysis"].get("floor_reused"):
+            corpus["notes"].append("floor: the sum of its texts' floor times measured above")
         corpus["queries"] = {
             e.name: suite.time_in_child(
                 e,
                 built.paths[e.index_key()],
-                questions[: SLOW_SCALE_QUESTIONS if e.max_questions else None],
+                questions[: e.timed_questions],
             )
             for e in chosen
             if not e.build_only
@@ -289,14 +302,15 @@ def main(argv: list[str] | None = None) -> int:
         results["wall_seconds"] = time.time() - started
         target.write_text(json.dumps(results, ensure_ascii=False, indent=1))
 
+    floors: dict[str, float] = {}  # a text's floor seconds, for corpora mixed from others
     try:
-        built_sets = run_sets(args, engines, work, results)
+        built_sets = run_sets(args, engines, work, results, floors)
         checkpoint()
         if args.statutes:
-            run_statutes(args, engines, work, results)
+            run_statutes(args, engines, work, results, floors)
             checkpoint()
         if args.scale:
-            run_scale(args, engines, work, results)
+            run_scale(args, engines, work, results, floors)
             checkpoint()
         if args.cold_start:
             run_cold_start(args, engines, built_sets, work, results)

@@ -43,9 +43,17 @@ class Built:
 
 
 def index_corpus(
-    name: str, passages: Sequence[Passage], engines: Sequence[Engine], work: Path
+    name: str,
+    passages: Sequence[Passage],
+    engines: Sequence[Engine],
+    work: Path,
+    floors: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], Built]:
-    """Floor, term pre-pass and one build per engine; figures for the report."""
+    """Floor, term pre-pass and one build per engine; figures for the report.
+
+    ``floors`` maps a text to its floor seconds measured earlier in the run; it is filled from
+    this corpus's floor pass, and a corpus whose texts are all in it (the scale series, drawn
+    from the other corpora) takes the sum instead of tokenizing them all again."""
     home = work / name
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
@@ -53,15 +61,25 @@ def index_corpus(
     with open(corpus, "wb") as fh:
         pickle.dump(list(passages), fh, protocol=pickle.HIGHEST_PROTOCOL)
     with_terms = any(eng.uses_terms for eng in engines)
-    log.info(
-        "%s: %d sections — Sudachi floor%s",
-        name,
-        len(passages),
-        " and term pre-pass" if with_terms else "",
-    )
-    analysis = run_child(
-        "analyze", {"corpus": str(corpus), "terms_out": str(terms), "terms": with_terms}
-    )
+    known = floors is not None and all(p.content in floors for p in passages)
+    if known and not with_terms:
+        assert floors is not None
+        log.info("%s: %d sections — floor from earlier phases", name, len(passages))
+        floor = sum(floors[p.content] for p in passages)
+        analysis = {"floor_seconds": floor, "floor_reused": True}
+    else:
+        log.info(
+            "%s: %d sections — Sudachi floor%s",
+            name,
+            len(passages),
+            " and term pre-pass" if with_terms else "",
+        )
+        analysis = run_child(
+            "analyze", {"corpus": str(corpus), "terms_out": str(terms), "terms": with_terms}
+        )
+        per_text = analysis.pop("per_text")
+        if floors is not None:
+            floors.update(zip((p.content for p in passages), per_text, strict=True))
     result: dict[str, Any] = {
         "sections": len(passages),
         "characters": characters(passages),
@@ -98,24 +116,20 @@ def index_corpus(
     return result, built
 
 
-#: a slow peer (one answering a set's first N questions) is timed on this many of them
-SLOW_TIMED_QUESTIONS = 100
 #: untimed ranking processes run side by side (the reference machine has two cores)
 RANKING_PROCESSES = 2
 #: questions per ranking process (a slow peer's are split in two, so both cores share it)
-RANKING_CHUNK = 500
+RANKING_CHUNK = 1000
 
 
 def _interleaved(
     engines: Sequence[tuple[Engine, Any]], questions: Sequence[Question], k: int, warmup: int
 ) -> dict[str, list[float]]:
     """Each question goes to every engine before the next question (in a rotating order), so a
-    busy moment on a shared machine falls on all engines alike; a slow peer answers only the
-    first :data:`SLOW_TIMED_QUESTIONS`. A question an engine refuses (its documented query
-    error) is timed like any other: the refusal is counted by the ranking pass."""
+    busy moment on a shared machine falls on all engines alike. A question an engine refuses
+    (its documented query error) is timed like any other: the ranking pass counts refusals."""
     latencies: dict[str, list[float]] = {eng.name: [] for eng, _ in engines}
     refusals = {eng.name: eng.query_errors() for eng, _ in engines}
-    limit = {eng.name: SLOW_TIMED_QUESTIONS if eng.max_questions else None for eng, _ in engines}
     for eng, handle in engines:
         for q in questions[:warmup]:
             with contextlib.suppress(*refusals[eng.name]):
@@ -123,9 +137,6 @@ def _interleaved(
     for i, q in enumerate(questions):
         shift = i % len(engines)
         for eng, handle in [*engines[shift:], *engines[:shift]]:
-            cap = limit[eng.name]
-            if cap is not None and i >= cap:
-                continue
             start = time.perf_counter()
             with contextlib.suppress(*refusals[eng.name]):
                 eng.search(handle, q.text, k)
@@ -175,15 +186,27 @@ def answer_questions(
     """Warm top-10 latency, interleaved in this process, then the top-100 rankings for
     quality, untimed, in child processes (see :func:`rankings_in_children`).
 
-    A slow peer is timed on its first :data:`SLOW_TIMED_QUESTIONS` questions: Whoosh's 2-gram
-    index answers in 0.3-0.6 s on JaQuAD, so its 500 questions at top-100 alone take minutes."""
+    The engines are timed on the first ``latency_questions``; a peer slow to answer (its
+    ``timed_questions``: FTS5, Groonga, Whoosh naive and 2-gram, 12 ms to 1.4 s a JaQuAD
+    question) on its first ``timed_questions`` (100), in a second interleaved loop of the slow
+    peers alone, after the first, so that its queries do not run between the fast engines'."""
     asked = [eng for eng in engines if not eng.build_only]
-    handles = [(eng, eng.open(built.paths[eng.index_key()])) for eng in asked]
-    try:
-        timed = _interleaved(handles, questions[:latency_questions], 10, warmup)
-    finally:
-        for eng, handle in handles:
-            eng.close(handle)
+    timed: dict[str, list[float]] = {}
+    for slow in (False, True):
+        group = [eng for eng in asked if (eng.timed_questions is not None) == slow]
+        if not group:
+            continue
+        count = min(e.timed_questions or latency_questions for e in group)
+        handles = [(eng, eng.open(built.paths[eng.index_key()])) for eng in group]
+        try:
+            # a slow peer warms up on a few questions (Whoosh 2-gram takes 0.3-1.4 s each)
+            warm = min(warmup, 5) if slow else warmup
+            timed.update(
+                _interleaved(handles, questions[: min(count, latency_questions)], 10, warm)
+            )
+        finally:
+            for eng, handle in handles:
+                eng.close(handle)
     judged = [eng for eng in asked if not eng.latency_only]
     rankings, failed = rankings_in_children(judged, built, questions)
     out: dict[str, Any] = {

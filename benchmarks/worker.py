@@ -32,8 +32,12 @@ def analyze(spec: dict[str, Any]) -> dict[str, Any]:
 
     texts = [p.content for p in _load(spec["corpus"])]
     reset_peak()
-    floor_seconds, morphemes = floor_pass(texts)
-    answer: dict[str, Any] = {"floor_seconds": floor_seconds, "morphemes": morphemes}
+    floor_seconds, morphemes, per_text = floor_pass(texts)
+    answer: dict[str, Any] = {
+        "floor_seconds": floor_seconds,
+        "morphemes": morphemes,
+        "per_text": per_text,
+    }
     if spec.get("terms", True):  # only when an engine of the phase indexes Sudachi terms
         terms_seconds, terms = terms_pass(texts)
         with open(spec["terms_out"], "wb") as fh:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from benchmarks import data as D
 from benchmarks import metrics, suite
-from benchmarks.peers import engine
+from benchmarks.peers import SLOW_TIMED_QUESTIONS, engine
 from benchmarks.report import markdown
-from benchmarks.run import SLOW_SCALE_QUESTIONS, arguments, main, make_engines, parse_options
+from benchmarks.run import arguments, main, make_engines, parse_options
 from benchmarks.terms import chunks, sudachi_terms
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
     )
     scale = results["corpora"]["scale-60"]
     assert (
-        scale["queries"]["whoosh-sudachi"]["n"] == SLOW_SCALE_QUESTIONS  # a slow peer
+        scale["queries"]["whoosh-sudachi"]["n"] == SLOW_TIMED_QUESTIONS  # a slow peer
         and scale["queries"]["whoosh-sudachi"]["rss"] > 0
     )
     # no engine of the scale phase indexes Sudachi terms: the floor alone, no pre-pass
@@ -279,19 +279,42 @@ def test_scattered_sections_of_one_document_are_added_once():
 def test_rankings_come_from_chunked_child_processes_and_slow_peers_are_timed_on_fewer(
     data, tmp_path, monkeypatch
 ):
+    fast, slow = engine("mofasearch"), engine("whoosh-sudachi")
+    if fast.missing():
+        pytest.skip(fast.missing())
     qset = D.load_set(data, "lawqa", questions=12)
-    fast, slow = engine("fts5-trigram"), engine("whoosh-sudachi")
-    monkeypatch.setattr(suite, "SLOW_TIMED_QUESTIONS", 5)
+    monkeypatch.setattr(slow, "timed_questions", 5)
     monkeypatch.setattr(suite, "RANKING_CHUNK", 5)  # 12 questions: chunks of 5, 5 and 2
     _, built = suite.index_corpus("chunks", qset.passages, [fast, slow], tmp_path)
     answered = suite.answer_questions([fast, slow], built, qset.questions, 12, warmup=0)
-    assert answered["latency"]["fts5-trigram"]["n"] == 12
+    assert answered["latency"]["mofasearch"]["n"] == 12
     assert answered["latency"]["whoosh-sudachi"]["n"] == 5
-    handle = fast.open(built.paths["fts5-trigram"])
-    try:  # the children's rankings are the engine's own, for every question
-        for name in ("fts5-trigram", "whoosh-sudachi"):
-            assert set(answered["rankings"][name]) == {q.qid for q in qset.questions}
+    for name in ("mofasearch", "whoosh-sudachi"):
+        assert set(answered["rankings"][name]) == {q.qid for q in qset.questions}
+    handle = fast.open(built.paths["mofasearch"])
+    try:  # the children's rankings are the engine's own
         for q in qset.questions:
-            assert answered["rankings"]["fts5-trigram"][q.qid] == fast.search(handle, q.text, 100)
+            assert answered["rankings"]["mofasearch"][q.qid] == fast.search(handle, q.text, 100)
     finally:
         fast.close(handle)
+
+
+def test_a_corpus_mixed_from_measured_texts_takes_the_sum_of_their_floors(data, tmp_path):
+    passages = D.load_set(data, "lawqa").passages[:30]
+    naive, floors = engine("whoosh-sudachi"), {}
+    whole, _ = suite.index_corpus("whole", passages, [naive], tmp_path, floors)
+    assert len(floors) == len({p.content for p in passages}) and min(floors.values()) > 0
+    assert whole["analysis"]["morphemes"] > 0 and "floor_reused" not in whole["analysis"]
+    assert math.isclose(sum(floors.values()), whole["analysis"]["floor_seconds"], rel_tol=0.05)
+    part = passages[::3]
+    mixed, built = suite.index_corpus("mixed", part, [naive], tmp_path, floors)
+    assert mixed["analysis"] == {
+        "floor_seconds": sum(floors[p.content] for p in part),
+        "floor_reused": True,
+    }
+    assert mixed["builds"]["whoosh-sudachi"]["count"] == len(part)
+    # a text measured nowhere, or an engine needing the term pre-pass, runs the floor again
+    fresh, _ = suite.index_corpus(
+        "fresh", [*part, D.load_set(data, "jsquad").passages[0]], [naive], tmp_path, floors
+    )
+    assert "floor_reused" not in fresh["analysis"] and fresh["analysis"]["morphemes"] > 0

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from benchmarks.data import Passage
-from benchmarks.peers import Engine, missing_program
+from benchmarks.peers import SLOW_TIMED_QUESTIONS, Engine, missing_program
 
 
 class Groonga:
@@ -55,6 +55,7 @@ def phrase(token: str) -> str:
 
 class GroongaPeer(Engine):
     tokenizer = ""
+    timed_questions = SLOW_TIMED_QUESTIONS  # 13-20 ms a JaQuAD question
 
     def missing(self) -> str | None:
         return missing_program("groonga")
