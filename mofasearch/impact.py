@@ -187,6 +187,10 @@ class Collector:
                 arrays[f"{fieldname}.lengths"] = lengths
                 header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
         del tids, docs, weights
+        # the term tables are the largest part of a segment's memory: released here too, so a
+        # finished segment's collector (still referenced from its Whoosh writer) holds nothing
+        self.term_ids, self._side_terms = {}, {}
+        self.lengths = {name: {} for name in self.side_fields}
         return _pack(header, arrays)
 
     @staticmethod

@@ -116,6 +116,7 @@ class SegmentBuilder:
             w._close_segment()
             return
         segment = w._finalize_segment()
+        del w._flush_segment  # the closure refers to the writer: no cycle left for the GC
         assert collector is not None
         impact.write(w.storage, segment.segment_id(), collector, w.docnum)
         # not w._finish(): the temporary folder is shared with the parent writer

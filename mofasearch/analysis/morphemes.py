@@ -127,6 +127,9 @@ def _safe_tokenize(tok: Any, piece: str) -> Any:
         return []
 
 
+#: entries of each memo below (folded forms; A splits by surface) before it starts afresh:
+#: enough for the words that recur, small enough that a long build's memory stays flat
+MEMO_SIZE = 200_000
 _FOLD: dict[str, str] = {}
 
 
@@ -134,7 +137,7 @@ def _fold(form: str) -> str:
     """:func:`fold_term` behind a dictionary: most forms recur, and a lookup is cheaper."""
     folded = _FOLD.get(form)
     if folded is None:
-        if len(_FOLD) > 200_000:
+        if len(_FOLD) > MEMO_SIZE:
             _FOLD.clear()
         folded = _FOLD[form] = fold_term(form)
     return folded
@@ -207,7 +210,7 @@ def _split(m: Any, surface: str, splits: dict[str, Any]) -> tuple[Any, ...]:
             )
             for p in parts
         )
-    if len(splits) > 200_000:
+    if len(splits) > MEMO_SIZE:
         splits.clear()
     splits[surface] = (wid, rel)
     return rel
