@@ -239,6 +239,7 @@ def scale(results: dict[str, Any]) -> list[str]:
             "",
             "² the sum of its sections' own floor times, each measured in this run's set and"
             " statute phases (the floor is per text, so a mix of texts costs the sum).",
+            "",
         ]
     return lines
 
@@ -279,6 +280,15 @@ def header(results: dict[str, Any]) -> list[str]:
         for n, e in results["engines"].items()
         if e["max_questions"] and not e["skipped"]
     ]
+    timed = [
+        n for n, e in results["engines"].items() if e.get("timed_questions") and not e["skipped"]
+    ]
+    if timed:
+        counts = {results["engines"][n]["timed_questions"] for n in timed}
+        slow.append(
+            f"- timed on the first {'/'.join(map(str, sorted(counts)))} questions of each set"
+            f" (slow to answer): {', '.join(timed)}"
+        )
     return (
         lines
         + skipped

@@ -136,6 +136,7 @@ def make_engines(args: argparse.Namespace) -> tuple[list[Engine], dict[str, Any]
             "options": options,
             "skipped": why,
             "max_questions": eng.max_questions,
+            "timed_questions": eng.timed_questions,
             "build_only": eng.build_only,
         }
         if why:
