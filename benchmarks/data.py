@@ -105,12 +105,17 @@ def expect(what: str, got: int, want: int) -> None:
 
 
 def load_passages(path: Path) -> list[Passage]:
-    return [Passage(r["id"], r.get("title", ""), r["text"]) for r in read_jsonl(path)]
+    return [Passage(str(r["id"]), r.get("title", ""), r["text"]) for r in read_jsonl(path)]
 
 
 def load_questions(path: Path) -> list[Question]:
     return [
-        Question(r["qid"], r["query"], tuple(r["relevant"]), bool(r.get("generic_question")))
+        Question(
+            str(r["qid"]),  # ids travel through JSON (ranking processes): strings throughout
+            r["query"],
+            tuple(str(pid) for pid in r["relevant"]),
+            bool(r.get("generic_question")),
+        )
         for r in read_jsonl(path)
     ]
 

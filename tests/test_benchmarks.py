@@ -318,3 +318,13 @@ def test_a_corpus_mixed_from_measured_texts_takes_the_sum_of_their_floors(data, 
         "fresh", [*part, D.load_set(data, "jsquad").passages[0]], [naive], tmp_path, floors
     )
     assert "floor_reused" not in fresh["analysis"] and fresh["analysis"]["morphemes"] > 0
+
+
+def test_numeric_ids_in_a_query_file_are_read_as_strings(tmp_path):
+    # rankings come back from child processes through JSON, whose object keys are strings
+    questions, passages = tmp_path / "q.jsonl", tmp_path / "p.jsonl"
+    questions.write_text('{"qid": 7, "query": "京都", "relevant": [3]}\n', encoding="utf-8")
+    passages.write_text('{"id": 3, "title": "t", "text": "京都"}\n', encoding="utf-8")
+    (q,) = D.load_questions(questions)
+    (p,) = D.load_passages(passages)
+    assert (q.qid, q.relevant, p.id) == ("7", ("3",), "3")
