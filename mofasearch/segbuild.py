@@ -5,9 +5,9 @@ A :class:`SegmentBuilder` owns Whoosh ``SegmentWriter`` objects opened without t
 TOC), like the sub-writers of Whoosh's multiprocess writer. It adds each section through
 Whoosh (word fields, ids, stored fields, columns), collects the scored postings and the
 side-only fields for the side-car file (:mod:`mofasearch.impact`), and when a segment holds
-``roll_postings`` postings it finishes that segment and starts another. That bound keeps a
-build's memory flat in the size of the corpus (the collector and the posting pool grow
-with the segment, not with the batch) and keeps every side-car under its size limit.
+``roll_postings`` postings it finishes that segment and starts another. That bound caps what
+grows with a segment (the collector and the posting pool grow with the segment, not with the
+corpus) and keeps every side-car under its size limit.
 
 The same builder runs in this process (``jobs=1``) and in each worker process of
 :mod:`mofasearch.parallel`; documents are given in numbered batches, and :meth:`finish`

@@ -128,7 +128,7 @@ def _safe_tokenize(tok: Any, piece: str) -> Any:
 
 
 #: entries of each memo below (folded forms; A splits by surface) before it starts afresh:
-#: enough for the words that recur, small enough that a long build's memory stays flat
+#: enough for the words that recur, small enough to bound what a long build keeps
 MEMO_SIZE = 200_000
 _FOLD: dict[str, str] = {}
 
