@@ -187,8 +187,8 @@ class Collector:
                 arrays[f"{fieldname}.lengths"] = lengths
                 header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
         del tids, docs, weights
-        # the term tables are the largest part of a segment's memory: released here too, so a
-        # finished segment's collector (still referenced from its Whoosh writer) holds nothing
+        # the term tables are spent too: a finished segment's collector stays referenced from
+        # its Whoosh writer until that is collected, and need not hold them meanwhile
         self.term_ids, self._side_terms = {}, {}
         self.lengths = {name: {} for name in self.side_fields}
         return _pack(header, arrays)
