@@ -199,7 +199,12 @@ class Index:
                 snap = None
             if snap is None:
                 with _storage_errors(self.path):
-                    snap = Snapshot(self._ix.searcher(), self._segment_caches, self._storage)
+                    searcher = self._ix.searcher()
+                    try:
+                        snap = Snapshot(searcher, self._segment_caches, self._storage)
+                    except BaseException:
+                        searcher.close()
+                        raise
                 live = {cache.segid for _, _, cache in snap.leaves}
                 for segid in list(self._segment_caches):
                     if segid not in live:

@@ -32,6 +32,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import FieldType, Schema, ensure_schema
 from whoosh.filedb.filestore import FileStorage, RamStorage, Storage
 from whoosh.index import _CURRENT_TOC_VERSION, _DEF_INDEX_NAME, TOC, EmptyIndexError, FileIndex
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.system import _FLOAT_SIZE, _INT_SIZE, _LONG_SIZE
 
 from mofasearch.errors import IndexVersionError, UnsafeIndexError
@@ -167,6 +168,50 @@ class SafeFileIndex(FileIndex):
     def writer(self, procs: int = 1, **kwargs: Any) -> Any:
         kwargs.setdefault("codec", SafeW3Codec())
         return super().writer(procs, **kwargs)
+
+    @classmethod
+    def _reader(
+        cls, storage: Storage, schema: Any, segments: Any, generation: int, reuse: Any = None
+    ) -> Any:
+        """Whoosh's ``_reader``, closing the segments it opened when a later one fails.
+
+        A commit in another process can delete a segment's file between this reader's TOC
+        read and its opening of the segment. Whoosh's ``reader()`` then retries from a fresh
+        TOC, but the segments it had already opened were left open until garbage collection
+        (a ``ResourceWarning`` each, and open files piling up under a busy writer).
+        """
+        if reuse is not None:
+            return super()._reader(storage, schema, segments, generation, reuse=reuse)
+        if not segments:
+            return EmptyReader(schema)
+        readers: list[Any] = []
+        try:
+            for segment in segments:
+                readers.append(_SegmentReader(storage, schema, segment, generation=generation))
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
+        if len(readers) == 1:
+            return readers[0]
+        return MultiReader(readers, generation=generation)
+
+
+class _SegmentReader(SegmentReader):
+    """Whoosh's ``SegmentReader``, closing its files if it fails to open."""
+
+    def __init__(self, storage: Storage, schema: Any, segment: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(storage, schema, segment, **kwargs)
+        except BaseException:
+            for part in ("_terms", "_perdoc"):
+                opened = self.__dict__.get(part)
+                if opened is not None:
+                    opened.close()
+            files = self.__dict__.get("_storage")
+            if files is not None and files is not storage:
+                files.close()  # the segment's compound file
+            raise
 
 
 def _index_class(indexclass: Any) -> type[SafeFileIndex]:

@@ -7,10 +7,12 @@ with EFBIG like they would with ENOSPC).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,28 @@ def _build(path: Path, batches: int = 2) -> None:
 def _state(path: Path) -> tuple[int, list[str]]:
     with Index.open(path) as ix:
         return ix.search("北方領土", limit=100).total, sorted(ix.doc_ids())
+
+
+# Reading while another process commits --------------------------------------------------------
+
+
+def test_a_segment_deleted_under_a_reader_leaves_no_open_file(tmp_path: Path) -> None:
+    """A commit elsewhere can delete a segment's file between a reader's TOC read and its opening
+    of that segment; the segments the reader had already opened must be closed, not leaked."""
+    _build(tmp_path, batches=3)
+    store = file_storage(tmp_path)
+    store.supports_mmap = False  # as Index.open reads: each open segment holds its file open
+    ix = store.open_index()
+    segments = ix._read_toc().segments
+    assert len(segments) >= 2, "the test needs a reader that opens several segments"
+    os.remove(tmp_path / f"{segments[-1].segment_id()}.seg")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FileNotFoundError):
+            ix.reader()
+        gc.collect()
+    leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not leaks, [str(w.message) for w in leaks]
 
 
 # Durability ----------------------------------------------------------------------------------
