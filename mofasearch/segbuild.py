@@ -116,7 +116,7 @@ class SegmentBuilder:
             w._close_segment()
             return
         segment = w._finalize_segment()
-        del w._flush_segment  # the closure refers to the writer: no cycle left for the GC
+        _unhook(w)
         assert collector is not None
         impact.write(w.storage, segment.segment_id(), collector, w.docnum)
         # not w._finish(): the temporary folder is shared with the parent writer
@@ -135,6 +135,20 @@ class SegmentBuilder:
                 w._close_segment()
             except Exception:  # pragma: no cover - best effort after another failure
                 log.exception("closing an unfinished segment failed")
+        if w is not None:
+            _unhook(w)
+
+
+def _unhook(w: Any) -> None:
+    """Drops what :meth:`SegmentBuilder._open` hung on a segment writer. Both hooks are
+    reference cycles (the flush closure refers to the writer; the collector's wrapper of
+    ``pool.add``, stored on the pool, refers to the pool and to the collector's arrays), which
+    would keep a finished segment's postings in memory until the garbage collector's next full
+    collection, often while the next segment is being built."""
+    w.__dict__.pop("_flush_segment", None)
+    pool = getattr(w, "pool", None)
+    if pool is not None:
+        pool.__dict__.pop("add", None)
 
 
 def _flusher(w: Any) -> Callable[[], None]:

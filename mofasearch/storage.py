@@ -34,6 +34,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage, Storage
 from whoosh.index import _CURRENT_TOC_VERSION, _DEF_INDEX_NAME, TOC, EmptyIndexError, FileIndex
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.system import _FLOAT_SIZE, _INT_SIZE, _LONG_SIZE
+from whoosh.util import random_name
 
 from mofasearch.errors import IndexVersionError, UnsafeIndexError
 from mofasearch.safepickle import SafeBufferFile, SafeStructFile, SafeW3Codec, load, loads
@@ -263,6 +264,19 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
 
     def open_file(self, name: str, **kwargs: Any) -> SafeStructFile:
         return SafeStructFile(open(self._fpath(name), "rb"), name=name, **kwargs)
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        """Whoosh's ``temp_storage`` without its exception cycle.
+
+        Whoosh creates the folder through ``FileStorage.create()``, which keeps the
+        ``FileExistsError`` of a folder already there in a local (``e = sys.exc_info()[1]``):
+        a reference cycle through the traceback that holds every caller's frame, the segment
+        writer being set up among them, until the garbage collector's next full collection.
+        Every segment after the first in a writer meets an existing folder.
+        """
+        path = os.path.join(self.folder, name or f"{random_name()}.tmp")
+        os.makedirs(path, exist_ok=True)
+        return FileStorage(path)
 
     def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
         f = super().create_file(name, excl=excl, mode=mode, **kwargs)

@@ -4,11 +4,16 @@ with each pool."""
 
 from __future__ import annotations
 
+import gc
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
-from mofasearch import Index, load, pool
+from mofasearch import Index, load, pool, segbuild
+from mofasearch.documents.model import Document, Section
+from mofasearch.impact import Collector
 
 FIELDS = st.sampled_from(["body", "title", "heading", "doc_id"])
 TERMS = st.binary(min_size=0, max_size=6)
@@ -74,3 +79,45 @@ def test_an_index_built_with_it_equals_one_built_with_whoosh_pool(tmp_path, corp
     built = _all_postings(tmp_path / "memory")
     assert sum(len(v) for v in built.values()) > 1000
     assert built == _all_postings(tmp_path / "whoosh")
+
+
+def test_finished_segments_and_writers_leave_no_reference_cycles(tmp_path, monkeypatch):
+    """A finished segment's postings are freed at once, not at the garbage collector's next
+    full collection: nothing the builder or the writer hooks on Whoosh's writers forms a cycle."""
+    monkeypatch.setattr(segbuild, "ROLL_POSTINGS", 3000)
+    docs = [
+        Document(
+            f"d{i}",
+            f"会議 {i}",
+            [Section(f"日露首脳会談の結果 {i}-{j} の項目。" * 5) for j in range(3)],
+        )
+        for i in range(600)
+    ]
+    finished = []
+    finish = segbuild.SegmentBuilder._finish_segment
+
+    def counted(builder):
+        finished.append(builder._w is not None)
+        finish(builder)
+
+    monkeypatch.setattr(segbuild.SegmentBuilder, "_finish_segment", counted)
+    gc.collect()
+    gc.disable()
+    try:
+        with Index.create(tmp_path / "ix") as ix:
+            with ix.writer() as w:
+                for doc in docs:
+                    w.add(doc)
+            with ix.writer() as w:  # a writer that only deletes, then is cancelled
+                w.delete("d1")
+                w.cancel()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        hooked = pool.MemoryPool | Collector | SegmentWriter
+        kept = [type(o).__name__ for o in gc.garbage if isinstance(o, hooked)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert sum(finished) > 1  # several segments built (the commit merges them)
+    assert not kept, kept
