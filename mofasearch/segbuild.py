@@ -116,7 +116,7 @@ class SegmentBuilder:
             w._close_segment()
             return
         segment = w._finalize_segment()
-        _unhook(w)
+        unhook(w)
         assert collector is not None
         impact.write(w.storage, segment.segment_id(), collector, w.docnum)
         # not w._finish(): the temporary folder is shared with the parent writer
@@ -136,16 +136,18 @@ class SegmentBuilder:
             except Exception:  # pragma: no cover - best effort after another failure
                 log.exception("closing an unfinished segment failed")
         if w is not None:
-            _unhook(w)
+            unhook(w)
 
 
-def _unhook(w: Any) -> None:
-    """Drops what :meth:`SegmentBuilder._open` hung on a segment writer. Both hooks are
-    reference cycles (the flush closure refers to the writer; the collector's wrapper of
-    ``pool.add``, stored on the pool, refers to the pool and to the collector's arrays), which
-    would keep a finished segment's postings in memory until the garbage collector's next full
-    collection, often while the next segment is being built."""
-    w.__dict__.pop("_flush_segment", None)
+def unhook(w: Any) -> None:
+    """Drops what mofasearch hangs on a Whoosh segment writer: the flush closure and the merge
+    recorder over its methods, and the collector's wrapper over its pool's ``add``. Each is a
+    reference cycle (the closure refers to the writer; the wrappers refer to the writer or the
+    pool and to the collector's arrays), which would keep a finished segment's postings in
+    memory until the garbage collector's next full collection, often while the next segment is
+    being built. Called when a segment is finished or dropped and when a commit is done."""
+    for name in ("_flush_segment", "add_reader"):
+        w.__dict__.pop(name, None)
     pool = getattr(w, "pool", None)
     if pool is not None:
         pool.__dict__.pop("add", None)

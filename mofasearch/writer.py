@@ -147,7 +147,7 @@ class Writer:
             raise
         finally:
             self._done = True
-            self._unhook()
+            segbuild.unhook(self._w)
         self._index._changed()
 
     def cancel(self) -> None:
@@ -158,7 +158,7 @@ class Writer:
         try:
             self._abort()
         finally:
-            self._unhook()
+            segbuild.unhook(self._w)
 
     # building ---------------------------------------------------------------------------------
 
@@ -285,15 +285,6 @@ class Writer:
                 self._w.cancel()
         except Exception:  # pragma: no cover - best effort after another failure
             log.exception("cancelling the Whoosh writer failed")
-
-    def _unhook(self) -> None:
-        """Drops the hooks hung on the Whoosh writer: both are reference cycles through it (see
-        ``segbuild._unhook``), which would keep a merge's postings and the collector's arrays
-        alive after the commit until the garbage collector's next full collection."""
-        self._w.__dict__.pop("add_reader", None)
-        pool = getattr(self._w, "pool", None)
-        if pool is not None:
-            pool.__dict__.pop("add", None)
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
