@@ -29,12 +29,13 @@ import mmap
 import os
 import struct
 import weakref
-from array import array
 from bisect import bisect_left, bisect_right
 from typing import Any
 
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
+
+from mofasearch.pool import FLUSH, Column
 
 log = logging.getLogger("mofasearch.impact")
 
@@ -56,22 +57,26 @@ class Collector:
         self.fields = frozenset(fields)
         self.side_fields = tuple(side_fields)
         self.term_ids: dict[tuple[str, bytes], int] = {}
-        self.tids = array("i")
-        self.docs = array("i")
-        self.weights = array("f")
+        self._columns()
         self.lengths: dict[str, dict[int, float]] = {name: {} for name in side_fields}
         self.bulk: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         #: side-only fields' term ids by the term as a string (skips encoding known terms)
         self._side_terms: dict[str, dict[str, int]] = {}
 
+    def _columns(self) -> None:
+        # in mapped memory, not the C heap (see mofasearch.pool.Column)
+        self.tids = Column(np.int32)
+        self.docs = Column(np.int32)
+        self.weights = Column(np.float32)
+
+    def _flush(self) -> None:
+        for column in (self.tids, self.docs, self.weights):
+            column.flush()
+
     def wrap(self, add: Any) -> Any:
-        fields, term_ids, tids, docs, weights = (
-            self.fields,
-            self.term_ids,
-            self.tids,
-            self.docs,
-            self.weights,
-        )
+        fields, term_ids = self.fields, self.term_ids
+        tids, docs, weights = self.tids.pending, self.docs.pending, self.weights.pending
+        flush = self._flush
 
         def add_post(item: Any) -> None:
             add(item)
@@ -84,6 +89,8 @@ class Collector:
                 tids.append(tid)
                 docs.append(item[2])
                 weights.append(item[3])
+                if len(tids) >= FLUSH:
+                    flush()
 
         return add_post
 
@@ -155,16 +162,14 @@ class Collector:
         as they are copied, so a segment's peak memory holds them about twice, not four times."""
         if self.size() > MAX_POSTINGS:
             return None
-        tids = np.concatenate(
-            [np.frombuffer(self.tids, dtype=np.int32)] + [b[0] for b in self.bulk]
+        tids, docs, weights = (
+            # the columns' own memory when nothing was merged in (no copy)
+            np.concatenate([column.values()] + [b[n] for b in self.bulk])
+            if self.bulk
+            else column.values()
+            for n, column in enumerate((self.tids, self.docs, self.weights))
         )
-        docs = np.concatenate(
-            [np.frombuffer(self.docs, dtype=np.int32)] + [b[1] for b in self.bulk]
-        )
-        weights = np.concatenate(
-            [np.frombuffer(self.weights, dtype=np.float32)] + [b[2] for b in self.bulk]
-        )
-        self.tids, self.docs, self.weights = array("i"), array("i"), array("f")
+        self._columns()
         self.bulk = []
         nkeys = len(self.term_ids)
         by_field: dict[str, list[tuple[bytes, int]]] = {}

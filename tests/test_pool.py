@@ -1,17 +1,19 @@
 """The in-memory posting pool gives Whoosh exactly the postings, in exactly the order, that
 Whoosh's own pool gives: checked on random postings and on two real indexes built on disk, one
-with each pool."""
+with each pool. Its columns (and the side-car collector's) keep every value whatever the flush
+and growth pattern."""
 
 from __future__ import annotations
 
 import gc
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from mofasearch import Index, load, pool, segbuild
+from mofasearch import Index, impact, load, pool, segbuild
 from mofasearch.documents.model import Document, Section
 from mofasearch.impact import Collector
 
@@ -41,6 +43,61 @@ def test_postings_come_back_in_whoosh_order(items):
     assert memory.fieldnames == {item[0] for item in items}
     assert list(memory.iter_postings()) == sorted(items, key=lambda item: item[:3])
     assert len(memory) == 0  # spent
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.integers(-(2**31), 2**31 - 1), st.lists(st.integers(0, 99)))))
+def test_a_column_keeps_every_value_across_flushes_and_growth(steps):
+    column = pool.Column(np.int32, capacity=2)
+    expected = []
+    for step in steps:
+        if isinstance(step, list):  # a block, as the collector's side fields add them
+            column.extend(step)
+            expected.extend(step)
+        else:  # one value, as the hot loop appends it
+            column.pending.append(step)
+            expected.append(step)
+            if len(column.pending) >= 3:
+                column.flush()
+        assert len(column) == len(expected)
+    values = column.values()
+    assert values.dtype == np.int32
+    assert values.tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(postings())
+def test_postings_come_back_in_order_when_the_columns_flush_often(items):
+    saved = pool.FLUSH
+    pool.FLUSH = 3
+    try:
+        memory = pool.MemoryPool()
+        for item in items:
+            memory.add(item)
+        assert len(memory) == len(items)
+        assert list(memory.iter_postings()) == sorted(items, key=lambda item: item[:3])
+    finally:
+        pool.FLUSH = saved
+
+
+def test_flushing_often_builds_the_same_index(tmp_path, corpus, monkeypatch):
+    """Flushes at every few postings (pool and side-car collector) change nothing on disk: the
+    same Whoosh postings and the same side-car file, byte for byte."""
+    docs = list(load(corpus))
+
+    def build(path):
+        with Index.create(path) as ix, ix.writer() as w:
+            for doc in docs:
+                w.add(doc)
+        (sidecar,) = path.glob("*" + impact.SUFFIX)
+        return _all_postings(path), sidecar.read_bytes()
+
+    default = build(tmp_path / "default")
+    monkeypatch.setattr(pool, "FLUSH", 5)
+    monkeypatch.setattr(impact, "FLUSH", 7)
+    often = build(tmp_path / "often")
+    assert sum(len(v) for v in default[0].values()) > 1000
+    assert often == default
 
 
 def test_cleanup_releases_everything():
