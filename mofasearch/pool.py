@@ -31,7 +31,7 @@ import numpy as np
 
 #: postings converted to Python objects at a time while the pool is read back
 CHUNK = 65_536
-#: values gathered in a Python list before they are copied into a column's mapped memory
+#: values gathered in a small array before they are copied into a column's mapped memory
 FLUSH = 8192
 #: ``array`` type codes of the numpy types a column holds (sizes fixed whatever C's are)
 _TYPECODES: dict[tuple[str, int], str] = {
