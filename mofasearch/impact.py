@@ -23,6 +23,7 @@ Nothing is unpickled (``allow_pickle`` never enters), so a crafted file cannot r
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import mmap
@@ -56,12 +57,16 @@ class Collector:
     def __init__(self, fields: tuple[str, ...], side_fields: tuple[str, ...] = ()) -> None:
         self.fields = frozenset(fields)
         self.side_fields = tuple(side_fields)
+        #: term ids of the Whoosh fields' terms, by (field, term bytes as Whoosh gives them)
         self.term_ids: dict[tuple[str, bytes], int] = {}
+        #: term ids of the side-only fields' terms, by field and the term as a string: one
+        #: table, so a segment's 100,000s of bigram and reading terms are kept once, not also as
+        #: encoded bytes (they are encoded when the file is written)
+        self._side_terms: dict[str, dict[str, int]] = {}
+        self._new_tid = itertools.count().__next__  # ids shared by both tables
         self._columns()
         self.lengths: dict[str, dict[int, float]] = {name: {} for name in side_fields}
         self.bulk: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        #: side-only fields' term ids by the term as a string (skips encoding known terms)
-        self._side_terms: dict[str, dict[str, int]] = {}
 
     def _columns(self) -> None:
         # in mapped memory, not the C heap (see mofasearch.pool.Column)
@@ -74,7 +79,7 @@ class Collector:
             column.flush()
 
     def wrap(self, add: Any) -> Any:
-        fields, term_ids = self.fields, self.term_ids
+        fields, term_ids, new_tid = self.fields, self.term_ids, self._new_tid
         tids, docs, weights = self.tids.pending, self.docs.pending, self.weights.pending
         flush = self._flush
 
@@ -85,7 +90,7 @@ class Collector:
                 key = (fieldname, item[1])
                 tid = term_ids.get(key)
                 if tid is None:
-                    tid = term_ids[key] = len(term_ids)
+                    tid = term_ids[key] = new_tid()
                 tids.append(tid)
                 docs.append(item[2])
                 weights.append(item[3])
@@ -94,22 +99,19 @@ class Collector:
 
         return add_post
 
-    def _tid(self, fieldname: str, term: bytes) -> int:
-        key = (fieldname, term)
-        tid = self.term_ids.get(key)
-        if tid is None:
-            tid = self.term_ids[key] = len(self.term_ids)
-        return tid
-
-    def add_side(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
-        """The term counts of one document in a side-only field."""
+    def _side_table(self, fieldname: str) -> dict[str, int]:
         table = self._side_terms.get(fieldname)
         if table is None:
             table = self._side_terms[fieldname] = {}
+        return table
+
+    def add_side(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
+        """The term counts of one document in a side-only field."""
+        table = self._side_table(fieldname)
         get = table.get
         found = [get(term) for term in counts]
         tids: list[int] = [
-            tid if tid is not None else self._side_tid(table, fieldname, term)
+            tid if tid is not None else self._side_tid(table, term)
             for tid, term in zip(found, counts, strict=True)
         ]
         self.tids.extend(tids)
@@ -117,9 +119,11 @@ class Collector:
         self.weights.extend(counts.values())
         self.lengths[fieldname][docnum] = float(sum(counts.values()))
 
-    def _side_tid(self, table: dict[str, int], fieldname: str, term: str) -> int:
-        tid = table[term] = self._tid(fieldname, term.encode("utf-8"))
-        return tid
+    def _side_tid(self, table: dict[str, int], term: str) -> int:
+        found = table.get(term)
+        if found is None:
+            found = table[term] = self._new_tid()
+        return found
 
     def add_merged(self, old: PostingsFile, base: int, deleted: frozenset[int], count: int) -> None:
         """Side-only postings of a segment Whoosh merges into this one, renumbered the way
@@ -135,8 +139,9 @@ class Collector:
             terms, post_offsets, docs, weights = found
             keep = live[docs]
             counts = np.diff(post_offsets)
+            table = self._side_table(fieldname)
             term_ids = np.fromiter(
-                (self._tid(fieldname, terms[i]) for i in range(len(terms))),
+                (self._side_tid(table, terms[i].decode("utf-8")) for i in range(len(terms))),
                 dtype=np.int32,
                 count=len(terms),
             )
@@ -171,10 +176,14 @@ class Collector:
         )
         self._columns()
         self.bulk = []
-        nkeys = len(self.term_ids)
+        nkeys = len(self.term_ids) + sum(len(table) for table in self._side_terms.values())
         by_field: dict[str, list[tuple[bytes, int]]] = {}
         for (fieldname, term), tid in self.term_ids.items():  # one pass over the terms
             by_field.setdefault(fieldname, []).append((term, tid))
+        for fieldname, table in self._side_terms.items():
+            by_field.setdefault(fieldname, []).extend(
+                (term.encode("utf-8"), tid) for term, tid in table.items()
+            )
         arrays: dict[str, np.ndarray] = {}
         header: dict[str, Any] = {"fields": {}, "lengths": {}, "doccount": doccount}
         for fieldname in sorted(self.fields | set(self.side_fields)):
@@ -195,6 +204,7 @@ class Collector:
         # the term tables are spent too: a finished segment's collector stays referenced from
         # its Whoosh writer until that is collected, and need not hold them meanwhile
         self.term_ids, self._side_terms = {}, {}
+        self._new_tid = itertools.count().__next__
         self.lengths = {name: {} for name in self.side_fields}
         return _pack(header, arrays)
 
