@@ -201,8 +201,7 @@ class Collector:
                 arrays[f"{fieldname}.lengths"] = lengths
                 header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
         del tids, docs, weights
-        # the term tables are spent too: a finished segment's collector stays referenced from
-        # its Whoosh writer until that is collected, and need not hold them meanwhile
+        # the term tables are spent too: whoever still holds the collector need not hold them
         self.term_ids, self._side_terms = {}, {}
         self._new_tid = itertools.count().__next__
         self.lengths = {name: {} for name in self.side_fields}

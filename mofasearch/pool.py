@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import mmap
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -69,7 +69,7 @@ class Column:
     def __len__(self) -> int:
         return self._size + len(self.pending)
 
-    def extend(self, values: Sequence[Any]) -> None:
+    def extend(self, values: Iterable[Any]) -> None:
         """Appends ``values`` (after anything pending)."""
         self.pending.extend(values)
         if len(self.pending) >= FLUSH:
