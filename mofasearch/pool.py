@@ -16,7 +16,7 @@ The flat arrays are :class:`Column` objects: numbers gathered in a small array a
 blocks into memory mapped from the operating system, not taken from the C heap. A segment's
 columns grow to tens of megabytes; grown by ``realloc`` inside glibc's heap (which is where
 they go once glibc has raised its mmap threshold after the first segment's arrays were freed)
-they leave holes the allocator keeps, and a one-process build of 59,999 sections held 115 MB
+they leave holes the allocator keeps: a one-process build of 59,999 sections held 107–115 MB
 of such free heap by its second segment. A mapping is returned whole when its column is freed.
 """
 
