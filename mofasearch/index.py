@@ -261,8 +261,10 @@ class Index:
         also = [(side_analyzer("reading"), frozenset(readings))] if readings else []
         fallback = [(side_analyzer("bigram"), frozenset(bigrams))] if bigrams else []
 
-        def make(text: str) -> Any:
-            return make_snippet(text, set(frozen), analyzer, also=also, fallback=fallback)
+        def make(text: str, tokens: Any = None) -> Any:
+            return make_snippet(
+                text, set(frozen), analyzer, also=also, fallback=fallback, tokens=tokens
+            )
 
         return make
 

@@ -37,7 +37,9 @@ class Hit:
     other_sections: tuple[OtherSection, ...] = ()
     #: the section's stored text; the snippet is cut from it
     text: str = field(default="", repr=False)
-    _snippet_maker: Callable[[str], Snippet] | None = field(default=None, repr=False, compare=False)
+    _snippet_maker: Callable[..., Snippet] | None = field(default=None, repr=False, compare=False)
+    #: the body tokens stored beside the text (``text_spans``), for the snippet's highlights
+    _tokens: Any = field(default=None, repr=False, compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -46,7 +48,7 @@ class Hit:
         cached = self._cache.get("snippet")
         if cached is None:
             if self._snippet_maker is not None:
-                cached = self._snippet_maker(self.text)
+                cached = self._snippet_maker(self.text, self._tokens)
             else:
                 from mofasearch.snippets import Snippet
 

@@ -22,7 +22,9 @@ Fields (why each exists):
 - ``category`` (ID, column), ``datenum`` (column, ``YYYYMMDD`` or 0): filters, facets and date
   sorting read these as numpy arrays per segment.
 - stored only: ``ordinal``, ``title_text``, ``date``, ``url``, ``number``, ``path``, ``heading_text``,
-  ``text`` (the body once, for snippets and ``get``), ``meta`` (JSON).
+  ``text`` (the body once, for snippets and ``get``), ``text_spans`` (the body's tokens with
+  their offsets, packed: snippets highlight from them without analyzing the text again; an
+  index without them is analyzed at query time), ``meta`` (JSON).
 
 The schema version, the analysis fingerprint and the Sudachi dictionary version are recorded
 beside the index (see :mod:`mofasearch.index`) and checked on open.
@@ -88,6 +90,7 @@ def build_schema() -> Schema:
         "path": STORED(),
         "heading_text": STORED(),
         "text": STORED(),
+        "text_spans": STORED(),
         "meta": STORED(),
     }
     return Schema(**fields)

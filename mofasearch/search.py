@@ -481,6 +481,7 @@ def hit_from_stored(
         other_sections=others,
         text=stored.get("text", ""),
         _snippet_maker=maker,
+        _tokens=stored.get("text_spans"),
     )
 
 

@@ -33,9 +33,10 @@ from whoosh import formats
 from whoosh.writing import SegmentWriter
 
 from mofasearch import impact, pool
-from mofasearch.analysis.fastpath import index_plan
+from mofasearch.analysis.fastpath import index_plan, span_plan
 from mofasearch.documents.model import Document, Section
 from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
+from mofasearch.snippets import pack_spans
 
 log = logging.getLogger("mofasearch.segbuild")
 
@@ -224,6 +225,10 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
     }
     if doc.category:
         fields["category"] = doc.category
+    if "text_spans" in schema and section.text:
+        packed = _stored_tokens(schema["body"].analyzer, section.text)
+        if packed is not None:
+            fields["text_spans"] = packed
     # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
     # analyze, so the per-thread morpheme cache spares a second Sudachi pass
     fields["_side_parts"] = (doc.title, heading_path, section.text)
@@ -231,6 +236,18 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
 
 
 _SIDE_PLANS: dict[str, Any] = {}
+_BODY_PLANS: dict[int, tuple[Any, Any]] = {}
+
+
+def _stored_tokens(analyzer: Any, text: str) -> Any:
+    """The body's tokens packed for snippets (see :func:`mofasearch.snippets.pack_spans`), or
+    None when the body chain is not the analysis package's own (its tokens would need a second
+    analysis). The morphemes are cached per thread, so the body field's indexing reuses them."""
+    found = _BODY_PLANS.get(id(analyzer))
+    if found is None or found[0] is not analyzer:
+        found = _BODY_PLANS[id(analyzer)] = (analyzer, span_plan(analyzer))
+    plan = found[1]
+    return pack_spans(text, plan(text)) if plan is not None else None
 
 
 def side_counts(fieldname: str, *texts: str) -> dict[str, int]:

@@ -11,6 +11,12 @@ matched terms; a sentence longer than the budget is cut around its first match. 
 analyzed whole: sentences are first screened by a substring test on the NFKC-folded terms, the
 few most promising ones are analyzed, then the sentences shown for context; so the cost is
 bounded whatever the section's length.
+
+The writer stores each section's body tokens beside its text (:func:`pack_spans`, the stored
+field ``text_spans``), as Lucene keeps offsets for its highlighters: a snippet of a section
+indexed so reads its tokens back instead of running Sudachi again, and the highlights are the
+very terms the section was indexed with. A section without them (an index written before, or
+an analyzer of the caller's own) is analyzed as above.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from __future__ import annotations
 import functools
 import html
 import itertools
+import operator
 import re
 import threading
 import unicodedata
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -106,6 +114,83 @@ def _analyzed(
     for a, b, term in _cached_spans(_span_plan(analyzer), text[start:end]):
         if term in terms:
             yield _Match(start + a, start + b, term, primary)
+
+
+#: separates the terms in a packed token list (a term holding it is never packed)
+_TERM_SEP: Final = "\x1f"
+#: the packed layout's version, first in the stored value
+_PACKED_VERSION: Final = 1
+
+
+class Tokens:
+    """A text's stored tokens, unpacked: ``starts`` and ``ends`` in start order, and ``terms``
+    (empty where the term is the surface text)."""
+
+    __slots__ = ("text", "starts", "ends", "terms")
+
+    def __init__(self, text: str, starts: list[int], ends: list[int], terms: list[str]) -> None:
+        self.text, self.starts, self.ends, self.terms = text, starts, ends, terms
+
+    def matches(
+        self, start: int, end: int, wanted: Collection[str], primary: bool
+    ) -> Iterable[_Match]:
+        """The tokens inside ``[start, end)`` whose term is wanted."""
+        text, starts, ends, terms = self.text, self.starts, self.ends, self.terms
+        first = bisect_left(starts, start)
+        for i in range(first, bisect_left(starts, end, first)):
+            b = ends[i]
+            if b <= end:
+                term = terms[i] or text[starts[i] : b]
+                if term in wanted:
+                    yield _Match(starts[i], b, term, primary)
+
+
+def pack_spans(text: str, spans: Sequence[tuple[int, int, str]]) -> tuple[Any, ...] | None:
+    """``text``'s tokens ``(start, end, term)`` as a compact, picklable value for the stored
+    fields: ``(version, typecode, offsets, terms)`` — each token's start as the distance from
+    the previous token's start, then each token's length, in the narrowest array type that
+    holds them, and the terms joined, empty where the term is the surface text itself (most
+    Japanese tokens). None when a term holds the separator (the section is then analyzed at
+    query time, as without stored tokens). Runs once per indexed section, so the work per
+    token is done by ``map`` and ``zip``, not in a Python loop."""
+    if not spans:
+        return (_PACKED_VERSION, "B", b"", "")
+    starts, ends, terms = zip(*spans, strict=True)
+    if list(starts) != sorted(starts):  # the chains give them in order; any order is kept
+        starts, ends, terms = zip(*sorted(spans), strict=True)
+    surfaces = map(text.__getitem__, map(slice, starts, ends))
+    # a term times False is "": only terms that differ from their surface are kept
+    kept = map(operator.mul, terms, map(operator.ne, terms, surfaces))
+    joined = _TERM_SEP.join(kept)
+    if joined.count(_TERM_SEP) != len(terms) - 1:
+        return None
+    flat = list(map(operator.sub, starts, (0, *starts[:-1])))
+    flat += map(operator.sub, ends, starts)
+    top = max(flat)
+    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I"
+    return (_PACKED_VERSION, code, array(code, flat).tobytes(), joined)
+
+
+def unpack_spans(text: str, packed: Any) -> Tokens | None:
+    """The tokens :func:`pack_spans` stored for ``text``; None for a value it did not write
+    (another layout, or one that does not fit the text)."""
+    try:
+        version, code, raw, joined = packed
+        if version != _PACKED_VERSION:
+            return None
+        flat = array(code)
+        flat.frombytes(raw)
+    except (TypeError, ValueError):
+        return None
+    count = len(flat) // 2
+    if 2 * count != len(flat):
+        return None
+    starts = list(itertools.accumulate(flat[:count]))
+    ends = list(map(operator.add, starts, flat[count:]))
+    terms = joined.split(_TERM_SEP) if count else []
+    if len(terms) != count or (count and max(ends) > len(text)):
+        return None
+    return Tokens(text, starts, ends, terms)
 
 
 def _chain_spans(analyzer: Any) -> Any:
@@ -228,12 +313,17 @@ def find_matches(
     text: str,
     regions: Iterable[tuple[int, int]],
     chains: list[tuple[Any, Collection[str], bool]],
+    tokens: Tokens | None = None,
 ) -> list[_Match]:
-    """Every token in ``regions`` of ``text`` whose term is wanted by its chain."""
+    """Every token in ``regions`` of ``text`` whose term is wanted by its chain (the first
+    chain's tokens read from ``tokens`` when given)."""
     found: list[_Match] = []
     for start, end in regions:
         for chain, wanted, primary in chains:
-            found.extend(_analyzed(text, start, end, chain, wanted, primary))
+            if primary and tokens is not None:
+                found.extend(tokens.matches(start, end, wanted, primary))
+            else:
+                found.extend(_analyzed(text, start, end, chain, wanted, primary))
     return found
 
 
@@ -415,6 +505,7 @@ def make_snippet(
     separator: str = "…",
     also: Sequence[tuple[Any, Collection[str]]] = (),
     fallback: Sequence[tuple[Any, Collection[str]]] = (),
+    tokens: Any = None,
 ) -> Snippet:
     """The best ``max_fragments`` sentences of ``text`` (about ``size`` characters in all).
 
@@ -427,11 +518,15 @@ def make_snippet(
     analyzed for the exact highlights (a few hundred characters, whatever the section's
     length). When that finds no match (a term seen only inside another word, a match only
     through a reading) the choice is made again from analyzed candidate sentences.
+
+    ``tokens`` is what :func:`pack_spans` made of ``analyzer``'s tokens of ``text`` (the stored
+    field ``text_spans``): given, ``analyzer``'s matches are read from it, not analyzed.
     """
-    snippet = _snippet(text, terms, analyzer, size, max_fragments, separator, also)
+    known = unpack_spans(text, tokens) if tokens is not None else None
+    snippet = _snippet(text, terms, analyzer, size, max_fragments, separator, also, known)
     if fallback and not snippet.spans:
         snippet = _snippet(
-            text, terms, analyzer, size, max_fragments, separator, [*also, *fallback]
+            text, terms, analyzer, size, max_fragments, separator, [*also, *fallback], known
         )
     return snippet
 
@@ -444,6 +539,7 @@ def _snippet(
     max_fragments: int,
     separator: str,
     also: Sequence[tuple[Any, Collection[str]]],
+    known: Tokens | None,
 ) -> Snippet:
     units = _prepared(text)[0]
     chains = _chains(terms, analyzer, also)
@@ -453,16 +549,16 @@ def _snippet(
     screened = _screened(text, chains) if chains else []
     if screened:
         fragments = _fragments(units, screened, size, max_fragments)
-        matches = find_matches(text, _shown(units, fragments), chains)
+        matches = find_matches(text, _shown(units, fragments), chains, known)
         if matches:
             return _assemble(text, fragments, matches, separator)
     analyzed = (
         _regions(text, units, (t for _, wanted, _ in chains for t in wanted)) if chains else []
     )
-    matches = find_matches(text, analyzed, chains)
+    matches = find_matches(text, analyzed, chains, known)
     fragments = _fragments(units, matches, size, max_fragments)
     # sentences added for context were not analyzed yet: their matches are highlighted too
     done = set(analyzed)
     extra = [u for f in fragments for u in units[f.first : f.last + 1] if u not in done]
-    matches.extend(find_matches(text, extra, chains))
+    matches.extend(find_matches(text, extra, chains, known))
     return _assemble(text, fragments, matches, separator)
