@@ -245,6 +245,8 @@ def _stored_tokens(analyzer: Any, text: str) -> Any:
     analysis). The morphemes are cached per thread, so the body field's indexing reuses them."""
     found = _BODY_PLANS.get(id(analyzer))
     if found is None or found[0] is not analyzer:
+        if len(_BODY_PLANS) > 64:  # each opened index has its own chains: keep a few
+            _BODY_PLANS.clear()
         found = _BODY_PLANS[id(analyzer)] = (analyzer, span_plan(analyzer))
     plan = found[1]
     return pack_spans(text, plan(text)) if plan is not None else None

@@ -120,6 +120,8 @@ def _analyzed(
 _TERM_SEP: Final = "\x1f"
 #: the packed layout's version, first in the stored value
 _PACKED_VERSION: Final = 1
+#: array types of the packed offsets (unsigned, narrowest first)
+_PACKED_TYPES: Final = ("B", "H", "I")
 
 
 class Tokens:
@@ -176,7 +178,7 @@ def unpack_spans(text: str, packed: Any) -> Tokens | None:
     (another layout, or one that does not fit the text)."""
     try:
         version, code, raw, joined = packed
-        if version != _PACKED_VERSION:
+        if version != _PACKED_VERSION or code not in _PACKED_TYPES or not isinstance(joined, str):
             return None
         flat = array(code)
         flat.frombytes(raw)

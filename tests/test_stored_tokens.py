@@ -70,6 +70,8 @@ def test_values_not_written_by_pack_spans_are_refused() -> None:
     assert unpack_spans(text, (99, *good[1:])) is None  # another layout
     assert unpack_spans(text, "not a packed value") is None
     assert unpack_spans(text, (good[0], "q", good[2], good[3])) is None  # bytes do not fit
+    assert unpack_spans(text, (good[0], "d", bytes(16), "")) is None  # not an offset type
+    assert unpack_spans(text, (*good[:3], None)) is None  # terms not text
     assert unpack_spans(text, (*good[:3], "京都")) is None  # fewer terms than tokens
     assert unpack_spans(text[:3], good) is None  # offsets past the end of the text
 
