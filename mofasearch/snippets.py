@@ -118,7 +118,9 @@ def _analyzed(
 
 #: separates the terms in a packed token list (a term holding it is never packed)
 _TERM_SEP: Final = "\x1f"
-#: the packed layout's version, first in the stored value
+#: the packed layout's version, first in the stored value: bump it with any change of the layout
+#: (a value of another version is not read, its section is analyzed; a layout misread could
+#: still pass the checks of :func:`unpack_spans` and mark the wrong words)
 _PACKED_VERSION: Final = 1
 #: array types of the packed offsets (unsigned, narrowest first)
 _PACKED_TYPES: Final = ("B", "H", "I")
@@ -522,7 +524,8 @@ def make_snippet(
     through a reading) the choice is made again from analyzed candidate sentences.
 
     ``tokens`` is what :func:`pack_spans` made of ``analyzer``'s tokens of ``text`` (the stored
-    field ``text_spans``): given, ``analyzer``'s matches are read from it, not analyzed.
+    field ``text_spans``): given, ``analyzer``'s matches are read from it, not analyzed, and
+    when the choice is made again they are looked for in the whole text.
     """
     known = unpack_spans(text, tokens) if tokens is not None else None
     snippet = _snippet(text, terms, analyzer, size, max_fragments, separator, also, known)
@@ -554,10 +557,16 @@ def _snippet(
         matches = find_matches(text, _shown(units, fragments), chains, known)
         if matches:
             return _assemble(text, fragments, matches, separator)
+    whole: list[_Match] = []
+    if known is not None and chains and chains[0][2]:
+        # the body's tokens are stored: its matches anywhere in the text cost no analysis, so
+        # only the other chains are kept to the candidate sentences
+        whole = find_matches(text, units, chains[:1], known)
+        chains = chains[1:]
     analyzed = (
         _regions(text, units, (t for _, wanted, _ in chains for t in wanted)) if chains else []
     )
-    matches = find_matches(text, analyzed, chains, known)
+    matches = whole + find_matches(text, analyzed, chains, known)
     fragments = _fragments(units, matches, size, max_fragments)
     # sentences added for context were not analyzed yet: their matches are highlighted too
     done = set(analyzed)

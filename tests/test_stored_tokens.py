@@ -76,6 +76,24 @@ def test_values_not_written_by_pack_spans_are_refused() -> None:
     assert unpack_spans(text[:3], good) is None  # offsets past the end of the text
 
 
+def test_with_stored_tokens_a_match_only_through_normalization_is_found_anywhere() -> None:
+    """No sentence holds the query's term verbatim (附属 is indexed as 付属), so the sentences
+    are chosen again from matches; with the body's tokens stored, from the whole text, not
+    only the candidate sentences analyzed from its beginning."""
+    from mofasearch.analysis import japanese_analyzer
+    from mofasearch.snippets import ANALYZE_FALLBACK, make_snippet
+
+    analyzer = japanese_analyzer()
+    text = (
+        "会議を開いた。" * (ANALYZE_FALLBACK // 7 + 20) + "附属病院に行く。" + "会議を開いた。" * 5
+    )
+    plan = span_plan(analyzer)
+    assert plan is not None
+    snippet = make_snippet(text, {"付属"}, analyzer, tokens=pack_spans(text, plan(text)))
+    assert [snippet.text[a:b] for a, b in snippet.spans] == ["附属"]
+    assert "附属病院に行く。" in snippet.text
+
+
 def _build(path: Path, corpus: Path) -> Index:
     ix = Index.create(path)
     with ix.writer() as w:
