@@ -28,7 +28,7 @@ def unpacked(text: str, packed: object) -> list[tuple[int, int, str]]:
     assert tokens is not None
     return [
         (s, e, t or text[s:e])
-        for s, e, t in zip(tokens.starts, tokens.ends, tokens.terms, strict=True)
+        for s, e, t in zip(tokens.starts.tolist(), tokens.ends.tolist(), tokens.terms, strict=True)
     ]
 
 
