@@ -176,6 +176,8 @@ def fast_schema(schema: Any) -> Any:
             continue
         fast = copy.copy(field)
         fast.index = _positional_index(plan, field.format)
+        # the chain's tokens with offsets, for the body's stored tokens (see section_fields)
+        fast.span_plan = span_plan(field.analyzer)
         out._fields[name] = fast
     return out
 
@@ -225,8 +227,11 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
     }
     if doc.category:
         fields["category"] = doc.category
-    if "text_spans" in schema and section.text:
-        packed = _stored_tokens(schema["body"].analyzer, section.text)
+    # the body's tokens for snippets, from the analysis the body field's indexing reuses (the
+    # morphemes are cached per thread); only a schema from fast_schema knows how to make them
+    plan = getattr(schema["body"], "span_plan", None) if "text_spans" in schema else None
+    if plan is not None and section.text:
+        packed = pack_spans(section.text, plan(section.text))
         if packed is not None:
             fields["text_spans"] = packed
     # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
@@ -236,20 +241,6 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
 
 
 _SIDE_PLANS: dict[str, Any] = {}
-_BODY_PLANS: dict[int, tuple[Any, Any]] = {}
-
-
-def _stored_tokens(analyzer: Any, text: str) -> Any:
-    """The body's tokens packed for snippets (see :func:`mofasearch.snippets.pack_spans`), or
-    None when the body chain is not the analysis package's own (its tokens would need a second
-    analysis). The morphemes are cached per thread, so the body field's indexing reuses them."""
-    found = _BODY_PLANS.get(id(analyzer))
-    if found is None or found[0] is not analyzer:
-        if len(_BODY_PLANS) > 64:  # each opened index has its own chains: keep a few
-            _BODY_PLANS.clear()
-        found = _BODY_PLANS[id(analyzer)] = (analyzer, span_plan(analyzer))
-    plan = found[1]
-    return pack_spans(text, plan(text)) if plan is not None else None
 
 
 def side_counts(fieldname: str, *texts: str) -> dict[str, int]:
