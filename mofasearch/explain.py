@@ -3,7 +3,8 @@
 It evaluates the query exactly as a search does (same compiler, same cached contributions), then
 reads off, for the one section, each (field, term) contribution: the BM25 part
 ``idf * tf * (k1 + 1) / (tf + k1 * norm)`` and the weight it was multiplied by. The lines sum
-to the hit's score.
+to the hit's score, times the answer-type factor when the question asks for a kind of word the
+section holds (:attr:`~mofasearch.scoring.RankingConfig.answer_type_weight`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from mofasearch.analysis.answertypes import question_type
 from mofasearch.scoring import RankingConfig, contributions
-from mofasearch.search import SearchRequest, evaluate
+from mofasearch.search import SearchRequest, answer_factor, evaluate
 from mofasearch.snapshot import Snapshot
 
 
@@ -40,7 +42,15 @@ def explain(
         lines.append((weight * part, fieldname, text, weight, part))
     lines.sort(key=lambda line: -line[0])
     matched = "matches" if result.empty is False and mask[docnum] else "does not match"
-    head = f"{section_id} {matched} {query!r}: score {total:.4f} = sum of"
+    factor = answer_factor(snapshot, query, config)
+    times = 1.0 if factor is None else float(factor[docnum])
+    if times != 1.0:
+        head = (
+            f"{section_id} {matched} {query!r}: score {total * times:.4f} = {times:g} (the "
+            f"question asks for a {question_type(query)}, the section holds one) x the sum of"
+        )
+    else:
+        head = f"{section_id} {matched} {query!r}: score {total:.4f} = sum of"
     body = [
         f"  {score:8.4f}  {fieldname}:{text}  (weight {weight:g} x bm25 {part:.4f})"
         for score, fieldname, text, weight, part in lines

@@ -19,6 +19,10 @@ Fields (why each exists):
   their postings only in the segment's side-car file (:mod:`mofasearch.impact`).
 - ``section_tree`` (KEYWORD): the section number and its ancestors' (``3``, ``3.(2)``), so that
   ``section:3`` matches 3 and its subsections with one term.
+- ``answer_types`` (KEYWORD): the kinds of answer the body holds (``date``, ``person``,
+  ``place``, ``number``; see :mod:`mofasearch.analysis.answertypes`), so a question asking
+  いつ/誰/どこ/いくつ can lift the sections holding such a word. An index written before the
+  field existed has none of its terms: its questions are ranked without it.
 - ``category`` (ID, column), ``datenum`` (column, ``YYYYMMDD`` or 0): filters, facets and date
   sorting read these as numpy arrays per segment.
 - stored only: ``ordinal``, ``title_text``, ``date``, ``url``, ``number``, ``path``, ``heading_text``,
@@ -80,6 +84,7 @@ def build_schema() -> Schema:
         "heading": TEXT(analyzer=words, phrase=True),
         "body": TEXT(analyzer=words, phrase=True),
         "section_tree": KEYWORD(lowercase=False, scorable=False),
+        "answer_types": KEYWORD(lowercase=False, scorable=False),
         "category": ID(stored=True, sortable=True),
         "datenum": COLUMN(columns.NumericColumn("i", default=0)),
         "ordinal": STORED(),

@@ -79,7 +79,9 @@ class RankingConfig:
     config is hashable and pickles. ``question_weight`` scales query words that only ask
     (何, 誰, どこ ...). ``bm25f`` combines the word fields per term before one saturation with
     ``bm25f_k1`` (:func:`contributions`); off, each field is saturated and weighted alone
-    (then :data:`PER_FIELD_WEIGHTS` are the default weights).
+    (then :data:`PER_FIELD_WEIGHTS` are the default weights). ``answer_type_weight`` lifts the
+    sections holding the kind of word a question asks for (a factor, so the order among them
+    and among the others is BM25F's).
     """
 
     #: None: the weights tuned for the scoring chosen by ``bm25f`` (for the word fields, BM25F
@@ -103,6 +105,10 @@ class RankingConfig:
     #: a query written as prose (no operators) requires its phrases, and only ranks its bare
     #: text items instead of requiring a word of each (see :mod:`mofasearch.compile`)
     prose_and: bool = True
+    #: a question written as prose that asks for a kind of answer (いつ: a date, 誰: a person,
+    #: どこ: a place, いくつ/何人: a number; :mod:`mofasearch.analysis.answertypes`) scores the
+    #: sections whose body holds a word of that kind ``1 + answer_type_weight`` times; 0: off
+    answer_type_weight: float = 0.1
 
     def __post_init__(self) -> None:
         if self.weights is None:

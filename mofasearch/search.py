@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from mofasearch.analysis.answertypes import question_type
 from mofasearch.compile import Compiler, category_mask, date_mask, is_prose
 from mofasearch.errors import QueryTimeoutError
 from mofasearch.query import parse_query
@@ -59,6 +60,17 @@ def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: Ra
     result = compiler.evaluate(parsed.root)
     mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask
     return mask & allowed(snapshot, request), result
+
+
+def answer_factor(snapshot: Snapshot, query: str, config: RankingConfig) -> np.ndarray | None:
+    """Each section's score factor for a prose question asking for a kind of answer (None: the
+    query asks for none, the option is off, or no section holds a word of that kind)."""
+    if config.answer_type_weight <= 0 or not is_prose(query):
+        return None
+    kind = question_type(query)
+    if kind is None:
+        return None
+    return snapshot.answer_factor(kind, config.answer_type_weight)
 
 
 def allowed(snapshot: Snapshot, request: SearchRequest) -> np.ndarray:
@@ -197,6 +209,8 @@ class Ranking:
     #: terms left out of ``scores`` outside ``ranked`` (empty when nothing was pruned)
     pruned: list[Scored]
     exact: np.ndarray | None = None
+    #: the sections' score factors ``scores`` include (see :func:`answer_factor`), or None
+    factor: np.ndarray | None = None
 
     def exact_at(self, docs: np.ndarray) -> np.ndarray:
         """Exact scores of any sections (those outside ``ranked`` get their pruned terms)."""
@@ -210,12 +224,22 @@ class Ranking:
             sorted_docs = docs[missing][order]
             extra = np.empty(len(order))
             extra[order] = _point_scores(self.pruned, sorted_docs)
+            if self.factor is not None:
+                extra *= self.factor[docs[missing]]
             values[missing] += extra
         return values
 
 
+def _times(scores: np.ndarray, factor: np.ndarray | None) -> np.ndarray:
+    return scores if factor is None else scores * factor
+
+
 def rank(
-    snapshot: Snapshot, scored: list[Scored], candidates: np.ndarray, request: SearchRequest
+    snapshot: Snapshot,
+    scored: list[Scored],
+    candidates: np.ndarray,
+    request: SearchRequest,
+    factor: np.ndarray | None = None,
 ) -> Ranking:
     """Rank-safe MaxScore over whole posting arrays (Turtle & Flood, "Query evaluation:
     strategies and optimizations", 1995).
@@ -226,43 +250,51 @@ def rank(
     than ``theta`` can then change the page only for sections whose partial score plus that
     sum reaches ``theta``: only those are scored for them. Scores of the sections returned are
     exact (the same additions), so the page is the one full scoring gives.
+
+    ``factor`` (per section, at least 1) multiplies the final scores; the bounds take it into
+    account (a section is left out only when its partial score plus every pruned bound, times
+    its factor, stays below ``theta``), so pruning stays rank-safe.
     """
     need = request.offset + request.limit
     total_postings = sum(len(t[0]) for t in scored)
     if request.sort != "score" or need == 0 or total_postings < PRUNE_MIN_POSTINGS:
-        return Ranking(_dense(snapshot, scored), candidates, [])
+        return Ranking(_times(_dense(snapshot, scored), factor), candidates, [], factor=factor)
     by_bound = sorted(scored, key=lambda t: t[2])  # lowest upper bound first
     heavy = total_postings // (2 * len(scored))
     # first pass: every term but the low-bound long lists
     first = [t for t in by_bound if t[2] * 4 > by_bound[-1][2] or len(t[0]) <= heavy]
     rest = [t for t in by_bound if not (t[2] * 4 > by_bound[-1][2] or len(t[0]) <= heavy)]
     scores = _dense(snapshot, first)
-    theta = _threshold(snapshot, scores, candidates, need, request.group_by_document)
+    grouped = request.group_by_document
+    theta = _threshold(snapshot, _times(scores, factor), candidates, need, grouped)
+    most = 1.0 if factor is None else float(factor.max())
     pruned: list[Scored] = []
     budget = theta * 0.5
     for term in rest:  # ascending bounds: the longest prefix fitting under theta / 2
-        if term[2] > budget:
+        if term[2] * most > budget:
             break
         pruned.append(term)
-        budget -= term[2]
+        budget -= term[2] * most
     added = rest[len(pruned) :]
     if added:
         scores += _dense(snapshot, added)
-        theta = _threshold(snapshot, scores, candidates, need, request.group_by_document)
+        theta = _threshold(snapshot, _times(scores, factor), candidates, need, grouped)
     if not pruned:
-        return Ranking(scores, candidates, [])
+        return Ranking(_times(scores, factor), candidates, [], factor=factor)
     slack = sum(t[2] for t in pruned)
-    cand_scores = scores[candidates]
+    reach = scores[candidates] + slack
+    if factor is not None:
+        reach *= factor[candidates]
     # a margin for rounding: a section is left out only when it is clearly below the page
-    keep = cand_scores + slack >= theta - 1e-9 * max(1.0, abs(theta))
+    keep = reach >= theta - 1e-9 * max(1.0, abs(theta))
     ranked = candidates[keep]
     if len(ranked) * len(pruned) > POINT_BUDGET:
         scores += _dense(snapshot, pruned)
-        return Ranking(scores, candidates, [])
+        return Ranking(_times(scores, factor), candidates, [], factor=factor)
     scores[ranked] += _point_scores(pruned, ranked)
     exact = np.zeros(snapshot.size, dtype=bool)
     exact[ranked] = True
-    return Ranking(scores, ranked, pruned, exact)
+    return Ranking(_times(scores, factor), ranked, pruned, exact, factor)
 
 
 def _threshold(
@@ -307,11 +339,12 @@ def run_search(
         return Results(request.query, (), 0, _ms(started), NOTHING_TO_SEARCH, _no_facets())
     scored = scored_terms(snapshot, result.terms, config)
     candidates = np.flatnonzero(mask)
+    factor = answer_factor(snapshot, request.query, config)
     if fill_needed(snapshot, request, result, mask, config):
         # sections sharing only bigrams may follow the matches: every section's score is needed
-        ranking = Ranking(_dense(snapshot, scored), candidates, [])
+        ranking = Ranking(_times(_dense(snapshot, scored), factor), candidates, [], factor=factor)
     else:
-        ranking = rank(snapshot, scored, candidates, request)
+        ranking = rank(snapshot, scored, candidates, request, factor)
     scores = ranking.scores
     _check(deadline)
     extra = fill_candidates(snapshot, request, result, mask, scores, config)
@@ -532,6 +565,9 @@ def reference_search(
     dense = np.zeros(snapshot.size, dtype=np.float64)
     for docnum, score in scores.items():
         dense[docnum] = score
+    factor = answer_factor(snapshot, request.query, config)
+    if factor is not None:
+        dense *= factor
     sections = replace(request, group_by_document=False)  # this is a ranking of sections
     extra = fill_candidates(snapshot, sections, result, mask, dense, config)
     tiers = [np.flatnonzero(mask), extra]

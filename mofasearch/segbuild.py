@@ -33,6 +33,7 @@ from whoosh import formats
 from whoosh.writing import SegmentWriter
 
 from mofasearch import impact, pool
+from mofasearch.analysis.answertypes import answer_type_plan
 from mofasearch.analysis.fastpath import index_plan, span_plan
 from mofasearch.documents.model import Document, Section
 from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
@@ -176,8 +177,10 @@ def fast_schema(schema: Any) -> Any:
             continue
         fast = copy.copy(field)
         fast.index = _positional_index(plan, field.format)
-        # the chain's tokens with offsets, for the body's stored tokens (see section_fields)
+        # the chain's tokens with offsets, for the body's stored tokens, and the kinds of
+        # answer the text holds, from the same records (see section_fields)
         fast.span_plan = span_plan(field.analyzer)
+        fast.answer_plan = answer_type_plan(field.analyzer)
         out._fields[name] = fast
     return out
 
@@ -234,6 +237,11 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
         packed = pack_spans(section.text, plan(section.text))
         if packed is not None:
             fields["text_spans"] = packed
+    plan = getattr(schema["body"], "answer_plan", None) if "answer_types" in schema else None
+    if plan is not None and section.text:
+        kinds = plan(section.text)
+        if kinds:
+            fields["answer_types"] = " ".join(kinds)
     # the texts of the side-only fields (not given to Whoosh): the same pieces the word fields
     # analyze, so the per-thread morpheme cache spares a second Sudachi pass
     fields["_side_parts"] = (doc.title, heading_path, section.text)

@@ -108,6 +108,7 @@ class Snapshot:
         self._avgfl: dict[str, float] = {}
         self._memos: OrderedDict[Any, TermMemo] = OrderedDict()
         self._columns: dict[str, Any] | None = None
+        self._factors: dict[tuple[str, float], np.ndarray | None] = {}
         self._refs = 0
         self._retired = False
         self._state_lock = threading.Lock()
@@ -222,6 +223,21 @@ class Snapshot:
                 ids, _ = cache.postings(reader, fieldname, text)
                 mask[ids.astype(np.int64) + offset] = True
         return mask
+
+    def answer_factor(self, kind: str, weight: float) -> np.ndarray | None:
+        """Each section's score factor for a question asking for ``kind``: ``1 + weight`` where
+        the body holds a word of that kind, else 1 (None when no section holds one)."""
+        key = (kind, weight)
+        with self._contrib_lock:
+            if key in self._factors:
+                return self._factors[key]
+        holds = self.postings_mask("answer_types", kind)
+        found = (1.0 + weight * holds) if holds.any() else None
+        with self._contrib_lock:
+            if len(self._factors) >= 16:
+                self._factors.clear()
+            self._factors[key] = found
+        return found
 
     def query_mask(self, query: Any) -> np.ndarray:
         """Which sections a Whoosh query matches (phrases and other structure)."""

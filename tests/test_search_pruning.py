@@ -20,8 +20,11 @@ REQUESTS = (
 )
 
 
-def _full(snapshot, scored, candidates, request):
-    return search_module.Ranking(search_module._dense(snapshot, scored), candidates, [])
+def _full(snapshot, scored, candidates, request, factor=None):
+    scores = search_module._dense(snapshot, scored)
+    if factor is not None:
+        scores = scores * factor
+    return search_module.Ranking(scores, candidates, [], factor=factor)
 
 
 def _page(results):
@@ -39,14 +42,17 @@ def _page(results):
     )
 
 
-def _compare(ix, queries, monkeypatch) -> tuple[int, int]:
-    """Asserts pruned == full for every query and request; (pruned rankings, rankings)."""
+def _compare(ix, queries, monkeypatch) -> tuple[int, int, int]:
+    """Asserts pruned == full for every query and request; (pruned rankings, rankings, pruned
+    rankings with an answer-type factor)."""
     real = search_module.rank
     seen = []
+    factored = []
 
-    def spy(snapshot, scored, candidates, request):
-        ranking = real(snapshot, scored, candidates, request)
+    def spy(snapshot, scored, candidates, request, factor=None):
+        ranking = real(snapshot, scored, candidates, request, factor)
         seen.append(bool(ranking.pruned))
+        factored.append(bool(ranking.pruned) and factor is not None)
         return ranking
 
     for query in queries:
@@ -57,7 +63,7 @@ def _compare(ix, queries, monkeypatch) -> tuple[int, int]:
             full = _page(ix.search(query, **kwargs))
             assert pruned == full, (query, kwargs)
     monkeypatch.setattr(search_module, "rank", real)
-    return sum(seen), len(seen)
+    return sum(seen), len(seen), sum(factored)
 
 
 def test_pruning_keeps_the_page_on_the_corpus(corpus, tmp_path, monkeypatch):
@@ -74,10 +80,15 @@ def test_pruning_keeps_the_page_on_the_corpus(corpus, tmp_path, monkeypatch):
             "北朝鮮の核問題と拉致問題",
             "首脳会談で経済協力を話し合った",
             "エネルギー分野の協力",
+            # questions asking for a kind of answer: scores times the answer-type factor
+            "日露修好150周年の記念行事はいつ行われたか",
+            "首脳会談で誰と経済協力を話し合ったか",
+            "テロ対策の会合はどこで開かれたか",
         ]
-        pruned, _ = _compare(ix, queries, monkeypatch)
+        pruned, _, factored = _compare(ix, queries, monkeypatch)
     # (a page the matches do not fill is scored in full: bigram-only sections may follow)
     assert pruned > 0  # the comparison is not vacuous
+    assert factored > 0
 
 
 def test_pruning_keeps_the_page_on_jaquad(data, tmp_path, monkeypatch):
@@ -98,8 +109,9 @@ def test_pruning_keeps_the_page_on_jaquad(data, tmp_path, monkeypatch):
         with ix.writer() as w:
             for doc in list(documents(passages))[::9]:
                 w.delete(doc.id)
-        pruned, total = _compare(ix, questions, monkeypatch)
+        pruned, total, factored = _compare(ix, questions, monkeypatch)
     assert pruned > total // 3
+    assert factored > total // 10  # JaQuAD: about half the questions ask for a kind of answer
 
 
 @pytest.mark.parametrize("sort", ["date", "-date"])

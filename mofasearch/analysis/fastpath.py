@@ -43,7 +43,7 @@ def _kinds(analyzer: Any) -> list[type] | None:
     return [type(item) for item in items]
 
 
-def _recognised(analyzer: Any) -> tuple[str, Any, bool] | None:
+def recognised(analyzer: Any) -> tuple[str, Any, bool] | None:
     """Which of the index's own chains ``analyzer`` is — ``("bigram", None, False)``,
     ``("main", settings, subwords)`` or ``("reading", settings, subwords)`` — or None."""
     if type(analyzer) is BigramTokenizer:
@@ -66,7 +66,7 @@ def index_plan(analyzer: Any) -> Callable[[str], Any] | None:
     The main chain gives ``{term: [positions]}``; the reading chain and the bigram tokenizer
     give ``{term: count}``.
     """
-    found = _recognised(analyzer)
+    found = recognised(analyzer)
     if found is None:
         return None
     kind, settings, subwords = found
@@ -175,7 +175,7 @@ def span_plan(analyzer: Any) -> Callable[[str], list[tuple[int, int, str]]] | No
     ``analyzer(text, chars=True, removestops=False, mode="index")`` gives with a non-empty
     span (stopped tokens included, sub-units of kept units at their offsets), in order;
     None when the chain is not one of the index's own (main, reading, bigram)."""
-    found = _recognised(analyzer)
+    found = recognised(analyzer)
     if found is None:
         return None
     kind, settings, subwords = found
