@@ -99,29 +99,23 @@ def answer_types(text: str, mode: str = "C", key: tuple[str, ...] = ()) -> list[
     previous = _OTHER
     for r in records(text, mode, key):
         kind = classes[r[1]]
-        start, end = r[2], r[3]
         if kind == _PERSON:
             found.add("person")
         elif kind == _PLACE:
             found.add("place")
         elif kind == _NUMERAL:
-            if not _NUMERAL_CHARS.isdisjoint(text[start:end]):
+            if not _NUMERAL_CHARS.isdisjoint(text[r[2] : r[3]]):
                 found.add("number")
-                numeral_end = end
-        elif _is_date_end(text[start:end], r[0], start == numeral_end, previous):
+                numeral_end = r[3]
+        elif r[2] == numeral_end:  # a unit of time right after a numeral: 1835|年
+            if r[0] in _TIME_UNITS or text[r[2] : r[3]] in _TIME_UNITS:
+                found.add("date")
+        elif r[0] == "時代" and previous != _OTHER and previous != _NUMERAL:  # 江戸|時代
             found.add("date")
         previous = kind
         if len(found) == len(ANSWER_TYPES):
             break
     return [name for name in ANSWER_TYPES if name in found]
-
-
-def _is_date_end(surface: str, term: str, after_numeral: bool, previous: int) -> bool:
-    """Whether a word ends a date: a unit of time right after a numeral (1835|年), or 時代
-    after a proper noun (江戸|時代)."""
-    if after_numeral and (surface in _TIME_UNITS or term in _TIME_UNITS):
-        return True
-    return surface == "時代" and previous in (_PROPER, _PERSON, _PLACE)
 
 
 def answer_type_plan(analyzer: Any) -> Callable[[str], list[str]] | None:
