@@ -74,6 +74,8 @@ class Evaluation:
     #: the match is "any of the words" of natural-language text (no phrase, field or operator):
     #: sections sharing only character bigrams may follow the matches when they are too few
     fill: bool = False
+    #: the kind of answer a prose question asks for (:mod:`mofasearch.analysis.answertypes`)
+    answer_kind: str | None = None
 
 
 class Compiler:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from mofasearch.analysis.answertypes import question_type
 from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.search import SearchRequest, answer_factor, evaluate
 from mofasearch.snapshot import Snapshot
@@ -42,12 +41,12 @@ def explain(
         lines.append((weight * part, fieldname, text, weight, part))
     lines.sort(key=lambda line: -line[0])
     matched = "matches" if result.empty is False and mask[docnum] else "does not match"
-    factor = answer_factor(snapshot, query, config)
+    factor = answer_factor(snapshot, result, config)
     times = 1.0 if factor is None else float(factor[docnum])
     if times != 1.0:
         head = (
             f"{section_id} {matched} {query!r}: score {total * times:.4f} = {times:g} (the "
-            f"question asks for a {question_type(query)}, the section holds one) x the sum of"
+            f"question asks for a {result.answer_kind}, the section holds one) x the sum of"
         )
     else:
         head = f"{section_id} {matched} {query!r}: score {total:.4f} = sum of"

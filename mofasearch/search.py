@@ -56,21 +56,21 @@ def evaluate(snapshot: Snapshot, schema: Any, request: SearchRequest, config: Ra
     # lone surrogates cannot be index terms (nor UTF-8): same length, so positions still hold
     text = request.query.encode("utf-8", "replace").decode("utf-8")
     parsed = parse_query(text)
-    compiler = Compiler(snapshot, schema, config, prose=is_prose(text))
+    prose = is_prose(text)
+    compiler = Compiler(snapshot, schema, config, prose=prose)
     result = compiler.evaluate(parsed.root)
+    if prose and config.answer_type_weight > 0:
+        result.answer_kind = question_type(text)
     mask = np.ones(snapshot.size, dtype=bool) if result.mask is None else result.mask
     return mask & allowed(snapshot, request), result
 
 
-def answer_factor(snapshot: Snapshot, query: str, config: RankingConfig) -> np.ndarray | None:
-    """Each section's score factor for a prose question asking for a kind of answer (None: the
-    query asks for none, the option is off, or no section holds a word of that kind)."""
-    if config.answer_type_weight <= 0 or not is_prose(query):
+def answer_factor(snapshot: Snapshot, result: Any, config: RankingConfig) -> np.ndarray | None:
+    """Each section's score factor for the evaluated query (None: it asks for no kind of
+    answer, the option is off, or no section holds a word of that kind)."""
+    if result.answer_kind is None:
         return None
-    kind = question_type(query)
-    if kind is None:
-        return None
-    return snapshot.answer_factor(kind, config.answer_type_weight)
+    return snapshot.answer_factor(result.answer_kind, config.answer_type_weight)
 
 
 def allowed(snapshot: Snapshot, request: SearchRequest) -> np.ndarray:
@@ -339,7 +339,7 @@ def run_search(
         return Results(request.query, (), 0, _ms(started), NOTHING_TO_SEARCH, _no_facets())
     scored = scored_terms(snapshot, result.terms, config)
     candidates = np.flatnonzero(mask)
-    factor = answer_factor(snapshot, request.query, config)
+    factor = answer_factor(snapshot, result, config)
     if fill_needed(snapshot, request, result, mask, config):
         # sections sharing only bigrams may follow the matches: every section's score is needed
         ranking = Ranking(_times(_dense(snapshot, scored), factor), candidates, [], factor=factor)
@@ -565,7 +565,7 @@ def reference_search(
     dense = np.zeros(snapshot.size, dtype=np.float64)
     for docnum, score in scores.items():
         dense[docnum] = score
-    factor = answer_factor(snapshot, request.query, config)
+    factor = answer_factor(snapshot, result, config)
     if factor is not None:
         dense *= factor
     sections = replace(request, group_by_document=False)  # this is a ranking of sections
