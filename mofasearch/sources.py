@@ -308,9 +308,13 @@ def sync(
     """Bring the index at ``index`` in step with ``paths`` (or with the sources it remembers).
 
     ``paths`` None means every root the index remembers. Roots the index remembers but that
-    are not in ``paths`` are left alone. ``rebuild`` discards the index and its manifest first
+    are not in ``paths`` are left alone. ``rebuild`` starts from an empty index and manifest
     (keeping the remembered roots when ``paths`` is None). Files that fail to parse end up in
     :attr:`SyncReport.rejected`; everything else is indexed in one commit.
+
+    A rebuild replaces the old index in that one commit, so searches see the old index until
+    then and a rebuild that fails or is interrupted leaves it as it was. Only an index this
+    version cannot open (other settings, another format) is removed first.
     """
     from mofasearch.index import Index
 
@@ -318,7 +322,7 @@ def sync(
     index_dir = Path(index)
     report = SyncReport(rebuilt=rebuild)
     roots, displays = _resolve_roots(index_dir, paths)
-    if rebuild:
+    if rebuild and not _opens(index_dir):
         _wipe(index_dir, lock_timeout)
     index_dir.mkdir(parents=True, exist_ok=True)
     # Plan under the write lock: two runs at once never both act on one stale manifest.
@@ -326,14 +330,18 @@ def sync(
         Index.open_or_create(index_dir) as ix,
         ix.writer(jobs=jobs, lock_timeout=lock_timeout) as w,
     ):
-        manifest = Manifest.load(index_dir)
+        if rebuild:
+            w.clear()  # the old sections go in the same commit as the new ones arrive
+            manifest = Manifest(index_dir)
+        else:
+            manifest = Manifest.load(index_dir)
         plan = _plan(manifest, roots, displays)
         if paths is None:
             plan.forgotten = [
                 k for k in sorted(manifest.roots) if not manifest.root_path(k).exists()
             ]
             report.forgotten_roots = [str(manifest.root_path(k)) for k in plan.forgotten]
-        if plan.needs_writer:
+        if plan.needs_writer or rebuild:
             _apply(w, manifest, plan, report, progress)
             if progress is not None:  # analysis of the last batch happens in the commit
                 n = len(plan.jobs)
@@ -442,6 +450,19 @@ def _load(
         report.rejected.append((job.display, f"{type(exc).__name__}: {exc}"))
     log.debug("rejected %s: %s", job.display, report.rejected[-1][1])
     return None
+
+
+def _opens(index_dir: Path) -> bool:
+    """Whether this version can open the index in ``index_dir`` (so a rebuild can replace it
+    in one commit); False also when there is none."""
+    from mofasearch.index import Index
+
+    try:
+        Index.open(index_dir).close()
+    except Exception as exc:  # whatever keeps it from opening, the rebuild is the remedy
+        log.info("rebuild: the index in %s does not open (%s); removing it first", index_dir, exc)
+        return False
+    return True
 
 
 def _wipe(index_dir: Path, lock_timeout: float) -> None:

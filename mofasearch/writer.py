@@ -133,6 +133,24 @@ class Writer:
         self._check()
         self._forget(doc_id)
 
+    def clear(self) -> None:
+        """Deletes every document: the indexed ones and those given to this writer so far.
+
+        Searches see no change until the commit, which then replaces the whole index in one
+        step (one new generation). A writer that is cancelled or fails before committing leaves
+        the index as it was, so a rebuild never leaves a half-built or empty index behind.
+        """
+        self._check()
+        self._buffer.clear()
+        self._buffered_sections = 0
+        self._dropped.extend(self._handed.values())
+        self._handed.clear()
+        self._close_searcher()
+        # the committed segments are left out of the commit (Whoosh removes their files once
+        # the new table of contents is written); nothing needs deleting from them any more
+        self._w.segments = []
+        self._w._setup_doc_offsets()
+
     def commit(self, *, optimize: bool = False) -> None:
         """Makes the changes visible; ``optimize`` also merges every segment into one."""
         self._check()

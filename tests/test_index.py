@@ -115,6 +115,48 @@ def test_writer_that_raises_rolls_back():
     assert sorted(ix.doc_ids()) == ["a", "c"]
 
 
+def test_clear_replaces_the_index_at_the_commit(tmp_path):
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(doc("a", "京都議定書"))
+            w.add(doc("b", "北方領土"))
+        with ix.writer() as w:
+            w.add(doc("early", "平和条約"))  # given before the clear: cleared too
+            for i in range(BATCH + 5):  # some of them handed to the segment builder already
+                w.add(doc(f"filler{i}", "別の話題"))
+            w.clear()
+            w.add(doc("b", "エネルギー協力"))
+            w.add(doc("c", "非核化協力"))
+            # until the commit, searches see the old index whole
+            assert sorted(h.doc_id for h in ix.search("京都議定書 OR 北方領土")) == ["a", "b"]
+        assert sorted(ix.doc_ids()) == ["b", "c"]
+        assert ix.search("京都議定書 OR 北方領土 OR 平和条約 OR 話題").total == 0
+        assert ix.get("b").sections[0].text == "エネルギー協力"
+        assert ix.stats()["sections"] == 2
+    # the old segments' files are gone from the folder, not just from the table of contents
+    with Index.open(tmp_path / "ix") as ix:
+        assert sorted(ix.doc_ids()) == ["b", "c"]
+        assert ix.search("エネルギー")[0].doc_id == "b"
+    segments = {f.name.split(".")[0] for f in (tmp_path / "ix").glob("MAIN_*.*")}
+    assert len(segments) == 1
+
+
+def test_cleared_writer_that_is_cancelled_keeps_the_index(tmp_path):
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(doc("a", "京都議定書"))
+        with pytest.raises(RuntimeError), ix.writer() as w:
+            w.clear()
+            w.add(doc("b", "北方領土"))
+            raise RuntimeError("interrupted")
+    with Index.open(tmp_path / "ix") as ix:
+        assert list(ix.doc_ids()) == ["a"]
+        assert ix.search("京都議定書")[0].doc_id == "a"
+        with ix.writer() as w:  # and a clear with nothing added empties it
+            w.clear()
+        assert list(ix.doc_ids()) == [] and ix.search("京都議定書").total == 0
+
+
 def test_get_round_trips_the_document():
     original = Document(
         "https://example.jp/page",

@@ -154,6 +154,44 @@ def test_rebuild_starts_over_from_remembered_sources(project: Path) -> None:
     assert (index_dir / "README.md").read_text(encoding="utf-8") == "build output\n"
 
 
+def test_interrupted_rebuild_keeps_the_old_index(project: Path) -> None:
+    index_dir = project / "index"
+    sync(index_dir, [project / "src"])
+    write_passages(project / "src" / "c.jsonl", [("c1", "新しい文書")])
+    before = Manifest.load(index_dir).roots
+
+    def interrupt(p: SyncProgress) -> None:
+        if p.files_done == 2:  # after two files: a rebuild half done
+            raise KeyboardInterrupt
+
+    with Index.open(index_dir) as reader:  # a search process that stays open throughout
+        with pytest.raises(KeyboardInterrupt):
+            sync(index_dir, rebuild=True, progress=interrupt)
+        assert indexed_ids(index_dir) == {"a1", "a2", "b1"}
+        assert Manifest.load(index_dir).roots == before
+        assert reader.search("北方領土")[0].doc_id == "a2"
+        report = sync(index_dir, rebuild=True)  # the next rebuild lands whole
+        assert report.documents_added == 4
+        assert reader.search("新しい文書")[0].doc_id == "c1"
+        assert reader.search("北方領土")[0].doc_id == "a2"
+    assert indexed_ids(index_dir) == {"a1", "a2", "b1", "c1"}
+
+
+def test_rebuild_of_a_root_drops_the_others(project: Path) -> None:
+    other = project / "other"
+    other.mkdir()
+    write_passages(other / "o.jsonl", [("o1", "別の資料")])
+    sync(project / "index", [project / "src", other])
+    report = sync(project / "index", [other], rebuild=True)
+    assert report.rebuilt and report.documents_added == 1
+    assert indexed_ids(project / "index") == {"o1"}
+    assert remembered_roots(project / "index") == [other.resolve()]
+    empty = project / "empty"
+    empty.mkdir()
+    sync(project / "index", [empty], rebuild=True)  # nothing to index: an empty index
+    assert indexed_ids(project / "index") == set()
+
+
 def test_rebuild_recovers_an_index_built_with_other_settings(project: Path) -> None:
     from mofasearch.errors import IndexVersionError
     from mofasearch.index import META_FILE
