@@ -50,6 +50,7 @@ from whoosh.codec.whoosh3 import (
     W3FieldCursor,
     W3LeafMatcher,
     W3PerDocReader,
+    W3PostingsWriter,
     W3TermInfo,
     W3TermsReader,
 )
@@ -283,6 +284,42 @@ class SafeFiles:
 # The codec: Whoosh's W3 readers with every unpickling read restricted.
 
 
+#: a term with fewer postings than this keeps them in its term-index entry, not in a block of
+#: the postings file (Whoosh's own option; its default of 1 turns it off)
+INLINE_LIMIT = 4
+#: blocks of fewer postings than this are not zlib-compressed (it saves nothing on them)
+COMPRESS_MIN = 8
+
+
+class PostingsWriter(W3PostingsWriter):
+    """Whoosh's W3 postings writer with its inlining repaired (2.7.4 calls ``set_inline``, which
+    ``W3TermInfo`` does not have, so ``inlinelimit`` > 1 raised) and small blocks written
+    uncompressed (each block records its compression, and Whoosh's reader honours it). The files
+    are the W3 format; plain Whoosh reads them."""
+
+    def finish_postings(self) -> Any:
+        if self.written() or len(self) >= self._inlinelimit:
+            return super().finish_postings()
+        terminfo = self._terminfo
+        terminfo.add_block(self)
+        # a format without values (an ID field) gets None per posting, as a block reader gives;
+        # with no values Whoosh's ListMatcher would give "" (a str), which its own merge refuses
+        values = self._values or (None,) * len(self._ids)
+        terminfo.set_inlined(self._ids, self._weights, values)
+        self._terminfo = None
+        return terminfo
+
+    def _write_block(self, last: bool = False) -> None:
+        if len(self._ids) >= COMPRESS_MIN:
+            super()._write_block(last)
+            return
+        level, self._compression = self._compression, 0
+        try:
+            super()._write_block(last)
+        finally:
+            self._compression = level
+
+
 class SafeW3Codec(W3Codec):
     """Whoosh's default codec, reading through the allow-list; it pickles as ``W3Codec``.
 
@@ -291,8 +328,25 @@ class SafeW3Codec(W3Codec):
     plain Whoosh 2.7.4 files.
     """
 
+    def __init__(
+        self,
+        blocklimit: int = 128,
+        compression: int = 3,
+        inlinelimit: int = INLINE_LIMIT,
+    ) -> None:
+        super().__init__(blocklimit, compression, inlinelimit)
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (W3Codec, (), self.__dict__.copy())
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> PostingsWriter:
+        return PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
     def terms_reader(self, storage: Any, segment: Any) -> SafeTermsReader:
         files = SafeFiles(storage)
