@@ -69,6 +69,14 @@ class MofaSearch(Engine):
             return f"mofasearch.index is not importable yet ({exc})"
         return None
 
+    def prepare(self) -> None:
+        import mofasearch.index
+        import mofasearch.parallel
+        import mofasearch.segbuild  # noqa: F401
+        from mofasearch.analysis.sudachi import dictionary
+
+        dictionary(())  # the key the analysis chains load it under (lru_cache keys on the call)
+
     def build(
         self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
     ) -> None:

@@ -20,6 +20,9 @@ class Bm25sSudachi(Engine):
     def missing(self) -> str | None:
         return missing_module("bm25s")
 
+    def prepare(self) -> None:
+        import bm25s  # noqa: F401
+
     def build(
         self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
     ) -> None:

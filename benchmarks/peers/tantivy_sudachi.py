@@ -19,6 +19,9 @@ class TantivySudachi(Engine):
     def missing(self) -> str | None:
         return missing_module("tantivy")
 
+    def prepare(self) -> None:
+        import tantivy  # noqa: F401
+
     def build(
         self, passages: Sequence[Passage], path: Path, terms: Sequence[Sequence[str]] | None = None
     ) -> None:
