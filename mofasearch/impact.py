@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
-from mofasearch.pool import FLUSH, Column
+from mofasearch.pool import FLUSH, Column, MemoryPool
 
 log = logging.getLogger("mofasearch.impact")
 
@@ -44,6 +44,8 @@ MAGIC = b"MFPOST01"
 SUFFIX = ".mfpost"
 #: postings collected per writer before the side-car is given up (memory bound for huge merges)
 MAX_POSTINGS = 40_000_000
+#: postings of a posting pool converted at a time by :meth:`Collector.add_pool`
+POOL_SLICE = 1 << 20
 
 
 def filename(segment_id: str) -> str:
@@ -98,6 +100,33 @@ class Collector:
                     flush()
 
         return add_post
+
+    def add_pool(self, pool: MemoryPool) -> None:
+        """The scored fields' postings of a segment's posting pool, taken from its arrays when
+        the segment is written: the same postings :meth:`wrap` collects one call at a time as
+        Whoosh adds them, without a Python call per posting."""
+        keys, pool_tids, pool_docs, pool_weights = pool.postings()
+        if not keys:
+            return
+        fields, term_ids, new_tid = self.fields, self.term_ids, self._new_tid
+        mapping = np.full(len(keys), -1, dtype=np.int32)
+        for i, key in enumerate(keys):
+            if key[0] in fields:
+                tid = term_ids.get(key)
+                if tid is None:
+                    tid = term_ids[key] = new_tid()
+                mapping[i] = tid
+        # in slices, so the temporaries stay small beside a segment of millions of postings
+        for at in range(0, len(pool_tids), POOL_SLICE):
+            tids = mapping[pool_tids[at : at + POOL_SLICE]]
+            keep = tids >= 0
+            self.bulk.append(
+                (
+                    tids[keep],
+                    pool_docs[at : at + POOL_SLICE][keep].astype(np.int32),
+                    pool_weights[at : at + POOL_SLICE][keep].astype(np.float32),
+                )
+            )
 
     def _side_table(self, fieldname: str) -> dict[str, int]:
         table = self._side_terms.get(fieldname)

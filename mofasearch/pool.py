@@ -147,6 +147,12 @@ class MemoryPool:
         if len(tids) >= FLUSH:
             self._flush()
 
+    def postings(self) -> tuple[list[tuple[str, bytes]], np.ndarray, np.ndarray, np.ndarray]:
+        """What the pool holds so far, unsorted and without the values: the ``(fieldname, term
+        bytes)`` of each term id, and the term ids, docnums and weights of the postings (views
+        of the pool's memory, valid until it is spent)."""
+        return self._keys, self._tids.values(), self._docs.values(), self._weights.values()
+
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
         """The postings in Whoosh's order (field, term bytes, docnum); the pool is spent."""
         keys, none = self._keys, self._none

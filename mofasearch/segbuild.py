@@ -41,7 +41,7 @@ from mofasearch.snippets import pack_spans
 
 log = logging.getLogger("mofasearch.segbuild")
 
-#: postings (Whoosh's scored fields and the side-only fields) after which a segment is finished
+#: postings (Whoosh's fields and the side-only fields) after which a segment is finished
 ROLL_POSTINGS = 6_000_000
 
 
@@ -65,6 +65,7 @@ class SegmentBuilder:
         self._placements: list[Placement] = []
         self._w: Any = None
         self._collector: impact.Collector | None = None
+        self._pool: pool.MemoryPool | None = None
         self._schema: Any = None
 
     def _open(self) -> None:
@@ -72,15 +73,24 @@ class SegmentBuilder:
         w.schema = fast_schema(w.schema)
         # the segment's postings stay in memory as flat arrays (the roll bound limits them)
         # instead of Whoosh's list of tuples pickled to sorted runs on disk
-        pool.install(w)
+        postings = pool.install(w)
+        scored = tuple(name for name in WORD_FIELDS if name in w.schema)
+        collector = self._collector = impact.Collector(scored, SIDE_FIELDS)
+        # the side-car takes the scored postings from the pool's arrays when the segment is
+        # written; a pool of another kind (Whoosh's own) is watched posting by posting instead
+        self._pool = postings if isinstance(postings, pool.MemoryPool) else None
+        if self._pool is None:
+            w.pool.add = collector.wrap(w.pool.add)
         # block length statistics serve Whoosh's block-quality skipping, which the numpy
         # scorer never uses; reading a length back per posting is a fifth of Whoosh's commit
-        w._flush_segment = _flusher(w)
-        scored = tuple(name for name in WORD_FIELDS if name in w.schema)
-        self._collector = impact.Collector(scored, SIDE_FIELDS)
-        w.pool.add = self._collector.wrap(w.pool.add)
+        w._flush_segment = _flusher(w, collector if self._pool is not None else None)
         self._schema = w.schema
         self._w = w
+
+    def _postings(self) -> int:
+        """Postings of the open segment: Whoosh's (every field) and the side-only fields'."""
+        assert self._collector is not None
+        return self._collector.size() + (len(self._pool) if self._pool is not None else 0)
 
     def _codec(self) -> Any:
         from mofasearch.safepickle import SafeW3Codec
@@ -94,8 +104,7 @@ class SegmentBuilder:
         self._placements.append(Placement(batch, len(self._done), self._w.docnum))
         for doc in docs:
             self._add(doc)
-        assert self._collector is not None
-        if self._collector.size() >= self.roll_postings:
+        if self._postings() >= self.roll_postings:
             self._finish_segment()
 
     def _add(self, doc: Document) -> None:
@@ -111,7 +120,7 @@ class SegmentBuilder:
 
     def _finish_segment(self) -> None:
         w, collector = self._w, self._collector
-        self._w = self._collector = None
+        self._w = self._collector = self._pool = None
         if w is None:
             return
         if not w._added:
@@ -131,7 +140,7 @@ class SegmentBuilder:
 
     def cancel(self) -> None:
         """Drops the open segment (finished ones are left to Whoosh's clean-up)."""
-        w, self._w, self._collector = self._w, None, None
+        w, self._w, self._collector, self._pool = self._w, None, None, None
         if w is not None and not w.is_closed:
             try:
                 w._close_segment()
@@ -155,9 +164,11 @@ def unhook(w: Any) -> None:
         pool.__dict__.pop("add", None)
 
 
-def _flusher(w: Any) -> Callable[[], None]:
+def _flusher(w: Any, collector: impact.Collector | None) -> Callable[[], None]:
     def flush() -> None:
         w.perdocwriter.close()
+        if collector is not None:  # before the pool is spent by writing it
+            collector.add_pool(w.pool)
         w.fieldwriter.add_postings(w.schema, None, w.pool.iter_postings())
         w.fieldwriter.close()
 

@@ -6,6 +6,7 @@ and growth pattern."""
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
 from hypothesis import given, settings
@@ -136,6 +137,38 @@ def test_an_index_built_with_it_equals_one_built_with_whoosh_pool(tmp_path, corp
     built = _all_postings(tmp_path / "memory")
     assert sum(len(v) for v in built.values()) > 1000
     assert built == _all_postings(tmp_path / "whoosh")
+
+
+def _side_car(path):
+    (name,) = [n for n in os.listdir(path) if n.endswith(impact.SUFFIX)]
+    return (path / name).read_bytes()
+
+
+def test_the_side_car_taken_from_the_pool_equals_the_one_collected_posting_by_posting(
+    tmp_path, corpus, monkeypatch
+):
+    """With the memory pool the side-car's scored postings are taken from its arrays when the
+    segment is written; with any other pool they are collected as Whoosh adds each posting.
+    Both give the same file, byte for byte (slices of 97 postings, so the slicing is used)."""
+    docs = list(load(corpus)) + [
+        Document(f"n{i}", f"会議録 {i}", [Section(f"北方領土問題の第{i}回協議。{i}番の項目。")])
+        for i in range(120)
+    ]
+    monkeypatch.setattr(impact, "POOL_SLICE", 97)
+    taken = []
+    add_pool = impact.Collector.add_pool
+    monkeypatch.setattr(
+        impact.Collector, "add_pool", lambda self, p: taken.append(len(p)) or add_pool(self, p)
+    )
+    with Index.create(tmp_path / "memory") as ix, ix.writer() as w:
+        for doc in docs:
+            w.add(doc)
+    monkeypatch.setattr(pool, "install", lambda writer: writer.pool)  # Whoosh's own pool
+    with Index.create(tmp_path / "whoosh") as ix, ix.writer() as w:
+        for doc in docs:
+            w.add(doc)
+    assert len(taken) == 1 and taken[0] > 1000
+    assert _side_car(tmp_path / "memory") == _side_car(tmp_path / "whoosh")
 
 
 def test_finished_segments_and_writers_leave_no_reference_cycles(tmp_path, monkeypatch):
