@@ -270,7 +270,9 @@ def side_counts(fieldname: str, *texts: str) -> dict[str, int]:
         plan = _SIDE_PLANS[fieldname] = index_plan(analyzer)
     if plan is not None:
         total: Counter[str] = Counter()
-        for text in texts:
+        # the longest text first: a Counter takes its first mapping in one dict.update and
+        # merges each later one key by key in Python
+        for text in sorted(texts, key=len, reverse=True):
             if text:
                 total.update(plan(text))
         return total

@@ -122,12 +122,11 @@ def _reading_chain(settings: Any, subwords: bool) -> Callable[[str], Counter[str
             return out
         table = sudachi.pos_table(key, stop_tags)
         analysis = records(text, mode, key)
-        reading = analysis.reading
-        for r in analysis:
-            if table[r[1]]:
+        for r, found in zip(analysis, analysis.readings(table), strict=True):
+            if found is None:  # a stopped part of speech
                 continue
             term = r[0]
-            found = reading(r) or term
+            found = found or term
             if found:
                 out[found] += 1
             if subwords and r[4]:
