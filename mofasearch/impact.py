@@ -137,12 +137,12 @@ class Collector:
     def add_side(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
         """The term counts of one document in a side-only field."""
         table = self._side_table(fieldname)
-        get = table.get
-        found = [get(term) for term in counts]
-        tids: list[int] = [
-            tid if tid is not None else self._side_tid(table, term)
-            for tid, term in zip(found, counts, strict=True)
-        ]
+        tids: list[Any] = list(map(table.get, counts))
+        if None in tids:  # new terms: most of a segment's sections bring none
+            tids = [
+                tid if tid is not None else self._side_tid(table, term)
+                for tid, term in zip(tids, counts, strict=True)
+            ]
         self.tids.extend(tids)
         self.docs.extend([docnum] * len(tids))
         self.weights.extend(counts.values())

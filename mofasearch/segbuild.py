@@ -196,9 +196,26 @@ def fast_schema(schema: Any) -> Any:
     return out
 
 
+#: Whoosh's encoding of a lone position, by position (most terms occur once in a section; the
+#: encoding depends on the position alone): filled as positions are met, up to this many
+SINGLE_POSITIONS = 4096
+_SINGLES: dict[int, bytes] = {}
+
+
 def _positional_index(plan: Callable[[str], Any], fmt: Any) -> Callable[..., Any]:
     """``FieldType.index`` for a ``Positions`` field: (term bytes, freq, weight, encoded)."""
-    encode, boost = fmt.encode, fmt.field_boost
+    whoosh_encode, boost = fmt.encode, fmt.field_boost
+    singles = _SINGLES
+
+    def encode(poses: list[int]) -> bytes:
+        if len(poses) == 1:
+            found = singles.get(poses[0])
+            if found is None:
+                found = whoosh_encode(poses)
+                if poses[0] < SINGLE_POSITIONS:
+                    singles[poses[0]] = found
+            return found  # type: ignore[no-any-return]
+        return whoosh_encode(poses)  # type: ignore[no-any-return]
 
     def index(value: Any, **kwargs: Any) -> list[tuple[bytes, int, float, bytes]]:
         if not isinstance(value, str):
