@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from benchmarks.suite import SHORT_BUILD_RUNS, SHORT_BUILD_SECONDS
+
 log = logging.getLogger("benchmarks")
 MB = 1024 * 1024
 NAIVE = "whoosh-sudachi"
@@ -298,6 +300,9 @@ def header(results: dict[str, Any]) -> list[str]:
                 "",
                 "¹ build time includes the shared Sudachi terms "
                 "pre-pass (the same for every Sudachi-term peer).",
+                "",
+                f"A build shorter than {SHORT_BUILD_SECONDS:g} s is the median of "
+                f"{SHORT_BUILD_RUNS}, each in a fresh process, taken in rounds over the engines.",
                 "",
             ]
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import statistics
 
 import pytest
 from hypothesis import given
@@ -139,7 +140,8 @@ def test_an_engine_that_drops_sections_fails_the_run(data, tmp_path):
 # --- end to end ----------------------------------------------------------------------------------
 
 
-def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
+def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(suite, "SHORT_BUILD_RUNS", 2)  # every build here is short: two each
     # peers from the standard library and the core dependencies, so the smoke run needs no extra
     engines = ["fts5-trigram", "fts5-sudachi", "whoosh-sudachi"]
     if engine("mofasearch").missing() is None:
@@ -179,6 +181,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys):
     for name in engines:
         build = lawqa["builds"][name]
         assert build["count"] == 40 and build["seconds"] > 0 and build["size_bytes"] > 0
+        assert len(build["runs"]) == 2 and build["own_seconds"] == statistics.median(build["runs"])
         assert build["peak_rss"] >= build["rss_baseline"] > 0
         # every engine is timed on the 12 (a slow peer on its first SLOW_TIMED_QUESTIONS)
         assert results["sets"]["lawqa"]["latency"][name]["n"] == 12
