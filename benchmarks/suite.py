@@ -101,7 +101,7 @@ def index_corpus(
     short = [k for k, b in result["builds"].items() if b["seconds"] < SHORT_BUILD_SECONDS]
     if short:
         log.info("%s: %d more builds of %s", name, SHORT_BUILD_RUNS - 1, ", ".join(short))
-    for round_ in range(1, SHORT_BUILD_RUNS):
+    for round_ in range(1, SHORT_BUILD_RUNS if short else 1):
         for key in short[round_ % len(short) :] + short[: round_ % len(short)]:
             shutil.rmtree(built.paths[key], ignore_errors=True)
             again = _build(name, chosen[key], corpus, terms, built.paths[key], len(passages))

@@ -211,6 +211,21 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
     assert markdown(results) in found.with_suffix(".md").read_text()
 
 
+def test_only_short_builds_are_built_again(data, tmp_path, monkeypatch):
+    qset = D.load_set(data, "lawqa", questions=1, passages=20)
+    engines = [engine("fts5-trigram"), engine("fts5-sudachi")]
+    monkeypatch.setattr(suite, "SHORT_BUILD_SECONDS", 0.0)  # none is short
+    corpus, _ = suite.index_corpus("long", qset.passages, engines, tmp_path)
+    assert all("runs" not in b for b in corpus["builds"].values())
+    monkeypatch.setattr(suite, "SHORT_BUILD_SECONDS", 1e9)  # every one is
+    monkeypatch.setattr(suite, "SHORT_BUILD_RUNS", 3)
+    corpus, _ = suite.index_corpus("short", qset.passages, engines, tmp_path)
+    for b in corpus["builds"].values():
+        assert len(b["runs"]) == 3 and b["own_seconds"] == statistics.median(b["runs"])
+    fts5 = corpus["builds"]["fts5-sudachi"]  # the shared pre-pass is added once, after
+    assert fts5["seconds"] == fts5["own_seconds"] + corpus["analysis"]["terms_seconds"]
+
+
 def test_cold_start_times_a_fresh_process(data, tmp_path):
     qset = D.load_set(data, "lawqa", questions=1, passages=20)
     eng = engine("fts5-trigram")
