@@ -13,8 +13,9 @@ Names are imported lazily so that ``import mofasearch`` stays cheap (no Whoosh, 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mofasearch.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -33,14 +34,4 @@ if TYPE_CHECKING:
 __all__ = ["Index", "Document", "Section", "load", "parse_mofa_page", "__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mofasearch' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

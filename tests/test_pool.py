@@ -125,8 +125,8 @@ def _all_postings(path):
     return out
 
 
-def test_an_index_built_with_it_equals_one_built_with_whoosh_pool(tmp_path, corpus, monkeypatch):
-    docs = list(load(corpus))
+def _build_with_both_pools(tmp_path, docs, monkeypatch):
+    """``docs`` indexed at ``memory`` with the memory pool, then at ``whoosh`` with Whoosh's."""
     with Index.create(tmp_path / "memory") as ix, ix.writer() as w:
         for doc in docs:
             w.add(doc)
@@ -134,6 +134,10 @@ def test_an_index_built_with_it_equals_one_built_with_whoosh_pool(tmp_path, corp
     with Index.create(tmp_path / "whoosh") as ix, ix.writer() as w:
         for doc in docs:
             w.add(doc)
+
+
+def test_an_index_built_with_it_equals_one_built_with_whoosh_pool(tmp_path, corpus, monkeypatch):
+    _build_with_both_pools(tmp_path, list(load(corpus)), monkeypatch)
     built = _all_postings(tmp_path / "memory")
     assert sum(len(v) for v in built.values()) > 1000
     assert built == _all_postings(tmp_path / "whoosh")
@@ -160,13 +164,7 @@ def test_the_side_car_taken_from_the_pool_equals_the_one_collected_posting_by_po
     monkeypatch.setattr(
         impact.Collector, "add_pool", lambda self, p: taken.append(len(p)) or add_pool(self, p)
     )
-    with Index.create(tmp_path / "memory") as ix, ix.writer() as w:
-        for doc in docs:
-            w.add(doc)
-    monkeypatch.setattr(pool, "install", lambda writer: writer.pool)  # Whoosh's own pool
-    with Index.create(tmp_path / "whoosh") as ix, ix.writer() as w:
-        for doc in docs:
-            w.add(doc)
+    _build_with_both_pools(tmp_path, docs, monkeypatch)
     assert len(taken) == 1 and taken[0] > 1000
     assert _side_car(tmp_path / "memory") == _side_car(tmp_path / "whoosh")
 

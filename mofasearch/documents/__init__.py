@@ -9,8 +9,9 @@ process that searches.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mofasearch.lazy import lazy_names
 
 _LAZY = {
     "Document": "mofasearch.documents.model",
@@ -29,14 +30,4 @@ if TYPE_CHECKING:
 __all__ = ["Document", "Section", "iter_source_files", "load", "load_file", "parse_mofa_page"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mofasearch.documents' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
