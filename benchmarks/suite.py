@@ -99,17 +99,17 @@ def index_corpus(
     # a short build is timed again in rounds over the engines (a busy moment of the machine
     # falls on one build of each, not on all of one engine's) and its median is reported
     short = [k for k, b in result["builds"].items() if b["seconds"] < SHORT_BUILD_SECONDS]
-    if short:
+    runs = {key: [result["builds"][key]["seconds"]] for key in short}
+    if short and SHORT_BUILD_RUNS > 1:
         log.info("%s: %d more builds of %s", name, SHORT_BUILD_RUNS - 1, ", ".join(short))
-    for round_ in range(1, SHORT_BUILD_RUNS if short else 1):
-        for key in short[round_ % len(short) :] + short[: round_ % len(short)]:
-            shutil.rmtree(built.paths[key], ignore_errors=True)
-            again = _build(name, chosen[key], corpus, terms, built.paths[key], len(passages))
-            result["builds"][key].setdefault("runs", [result["builds"][key]["seconds"]])
-            result["builds"][key]["runs"].append(again["seconds"])
-    for key in short:
-        figures = result["builds"][key]
-        figures["seconds"] = statistics.median(figures["runs"])
+        for round_ in range(1, SHORT_BUILD_RUNS):
+            turn = round_ % len(short)  # each round starts with another engine
+            for key in short[turn:] + short[:turn]:
+                shutil.rmtree(built.paths[key], ignore_errors=True)
+                again = _build(name, chosen[key], corpus, terms, built.paths[key], len(passages))
+                runs[key].append(again["seconds"])
+    for key, seconds in runs.items():
+        result["builds"][key].update(runs=seconds, seconds=statistics.median(seconds))
     for key, eng in chosen.items():
         figures = result["builds"][key]
         figures["own_seconds"] = figures["seconds"]
