@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from mofasearch.analysis import phrase_terms, question_words
+from mofasearch.analysis import phrase_terms, pos_weight_table, question_words
 from mofasearch.query import (
     And,
     CategoryFilter,
@@ -99,16 +99,23 @@ class Compiler:
         return [t.text for t in analyzer(text, mode="query") if t.text]
 
     def _word_weights(self, text: str) -> dict[str, float]:
-        """Query words and their weights: A sub-units and question words count for less."""
+        """Query words and their weights: A sub-units and question words count for less, and
+        each word is weighted by its part of speech (``RankingConfig.pos_weights``)."""
         weights: dict[str, float] = {}
         asking = question_words()
-        for token in self.schema["body"].analyzer(text, mode="query"):
+        analyzer = self.schema["body"].analyzer
+        by_pos = pos_weight_table(analyzer, self.config.pos_weights)
+        for token in analyzer(text, mode="query"):
             term = token.text
             if not term:
                 continue
             weight = self.config.subword_weight if getattr(token, "subword", False) else 1.0
             if term in asking:
                 weight *= self.config.question_weight
+            if by_pos is not None:
+                morph = getattr(token, "morph", None)
+                if morph is not None:
+                    weight *= by_pos[morph[1]]
             weights[term] = weights.get(term, 0.0) + weight
         return weights
 

@@ -56,6 +56,19 @@ PER_FIELD_WEIGHTS = (
     ("bigram", 0.4),
     ("reading", 0.5),
 )
+#: query words weighted by what their part of speech says of them (Lioma & Blanco, "Part of
+#: speech based term weighting for information retrieval", ECIR 2009): names and numbers pin a
+#: question to its passage; verbs are the words a question most often paraphrases
+#: (建てられた / 建設された), and pronouns and adverb-like nouns (時, 今, 最初) say little of
+#: the topic. A tag is a prefix of Sudachi's part of speech; the longest one that matches wins.
+#: Chosen on JaQuAD, JSQuAD and lawqa_jp together (benchmarks/RESULTS.md, "Ranking ablations").
+DEFAULT_POS_WEIGHTS = (
+    ("名詞,固有名詞", 1.5),
+    ("名詞,数詞", 1.5),
+    ("動詞", 0.5),
+    ("代名詞", 0.5),
+    ("名詞,普通名詞,副詞可能", 0.5),
+)
 #: short passages saturate term frequency early: a lower k1 for body and bigrams
 DEFAULT_K1 = (("title", 1.2), ("heading", 1.2), ("body", 0.5), ("bigram", 0.5))
 #: length normalization per field; BM25F applies these to each word field's term frequency
@@ -81,7 +94,8 @@ class RankingConfig:
     ``bm25f_k1`` (:func:`contributions`); off, each field is saturated and weighted alone
     (then :data:`PER_FIELD_WEIGHTS` are the default weights). ``answer_type_weight`` lifts the
     sections holding the kind of word a question asks for (a factor, so the order among them
-    and among the others is BM25F's).
+    and among the others is BM25F's). ``pos_weights`` scales a query word by its part of speech
+    (Sudachi's, as a comma-separated prefix: ``{"名詞,固有名詞": 1.5, "動詞": 0.5}``).
     """
 
     #: None: the weights tuned for the scoring chosen by ``bm25f`` (for the word fields, BM25F
@@ -109,13 +123,15 @@ class RankingConfig:
     #: どこ: a place, いくつ/何人: a number; :mod:`mofasearch.analysis.answertypes`) scores the
     #: sections whose body holds a word of that kind ``1 + answer_type_weight`` times; 0: off
     answer_type_weight: float = 0.1
+    #: a query word's weight by its part of speech (:data:`DEFAULT_POS_WEIGHTS`); empty: off
+    pos_weights: Pairs = DEFAULT_POS_WEIGHTS
 
     def __post_init__(self) -> None:
         if self.weights is None:
             object.__setattr__(
                 self, "weights", DEFAULT_WEIGHTS if self.bm25f else PER_FIELD_WEIGHTS
             )
-        for name in ("weights", "k1", "b"):
+        for name in ("weights", "k1", "b", "pos_weights"):
             object.__setattr__(self, name, _pairs(getattr(self, name)))
         # lookups used per query term: plain dicts, derived from the fields above
         object.__setattr__(self, "_weight", dict(self.weights))

@@ -27,6 +27,7 @@ from mofasearch.analysis.analyzers import (
     bigram_analyzer,
     japanese_analyzer,
     phrase_terms,
+    pos_weight_table,
     reading_analyzer,
 )
 from mofasearch.analysis.filters import (
@@ -60,6 +61,7 @@ __all__ = [
     "japanese_analyzer",
     "katakanize_kana_runs",
     "phrase_terms",
+    "pos_weight_table",
     "question_words",
     "reading_analyzer",
     "to_katakana",

@@ -283,6 +283,18 @@ def bigram_analyzer() -> Analyzer:
     return BigramTokenizer()  # type: ignore[return-value]
 
 
+def pos_weight_table(
+    analyzer: Analyzer, weights: tuple[tuple[str, float], ...]
+) -> tuple[float, ...] | None:
+    """Weights by part-of-speech id (:func:`sudachi.pos_weights`) for the tokens of a Sudachi
+    chain, which carry their morpheme record as ``token.morph`` (part of speech at index 1);
+    None when ``weights`` is empty or the chain does not start with a Sudachi tokenizer."""
+    items = getattr(analyzer, "items", None)
+    if not weights or not items or type(items[0]) is not SudachiTokenizer:
+        return None
+    return sudachi.pos_weights(items[0].settings.dictionary_key, weights)
+
+
 def phrase_terms(analyzer: Analyzer, text: str) -> list[str]:
     """The terms of a phrase query: the first (unit) token at each position."""
     out: list[str] = []

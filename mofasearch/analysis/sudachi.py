@@ -96,6 +96,22 @@ def pos_table(key: tuple[str, ...], tags: tuple[str, ...]) -> tuple[bool, ...]:
     return tuple(any(p and pos[: len(p)] == p for p in prefixes) for pos in pos_names(key))
 
 
+@lru_cache(maxsize=32)
+def pos_weights(key: tuple[str, ...], weights: tuple[tuple[str, float], ...]) -> tuple[float, ...]:
+    """For each part-of-speech id, the weight of the longest tag of ``weights`` (``"名詞,固有名詞"``
+    and the like) that is a level-wise prefix of it, 1.0 where none is; one more 1.0 at the end,
+    for the whole-value token (part of speech -1)."""
+    tags = sorted(
+        ((tuple(t.strip() for t in tag.split(",") if t.strip()), w) for tag, w in weights),
+        key=lambda item: -len(item[0]),
+    )
+    out = [
+        next((w for prefix, w in tags if prefix and pos[: len(prefix)] == prefix), 1.0)
+        for pos in pos_names(key)
+    ]
+    return (*out, 1.0)
+
+
 def sanitize(text: str) -> str:
     """Replace lone surrogates (not encodable as UTF-8) by U+FFFD; offsets are unchanged."""
     return _SURROGATE.sub("\ufffd", text)

@@ -1,0 +1,94 @@
+"""Query words weighted by their part of speech (``RankingConfig.pos_weights``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mofasearch import Document, Index, Section
+from mofasearch.analysis import japanese_analyzer, pos_weight_table
+from mofasearch.analysis.sudachi import pos_names, pos_weights
+from mofasearch.scoring import DEFAULT_POS_WEIGHTS, RankingConfig
+
+OFF = RankingConfig(pos_weights={})
+QUESTION = "ラオスで建てられた寺院は？"
+
+
+def _ids_of(names, wanted):
+    return [i for i, pos in enumerate(names) if pos[: len(wanted)] == wanted]
+
+
+def test_the_longest_matching_tag_wins_and_others_weigh_one():
+    names = pos_names(())
+    table = pos_weights((), (("名詞", 2.0), ("名詞,固有名詞", 3.0), ("動詞,一般", 0.25)))
+    assert len(table) == len(names) + 1 and table[-1] == 1.0  # the whole-value token
+    proper = _ids_of(names, ("名詞", "固有名詞"))
+    common = _ids_of(names, ("名詞", "普通名詞"))
+    verbs = _ids_of(names, ("動詞", "一般"))
+    particles = _ids_of(names, ("助詞",))
+    assert proper and common and verbs and particles
+    assert {table[i] for i in proper} == {3.0}
+    assert {table[i] for i in common} == {2.0}
+    assert {table[i] for i in verbs} == {0.25}
+    assert {table[i] for i in particles} == {1.0}
+
+
+def test_no_table_without_weights_or_a_sudachi_chain():
+    from mofasearch.analysis import bigram_analyzer
+
+    assert pos_weight_table(japanese_analyzer(), ()) is None
+    assert pos_weight_table(bigram_analyzer(), DEFAULT_POS_WEIGHTS) is None
+    assert pos_weight_table(japanese_analyzer(), DEFAULT_POS_WEIGHTS) is not None
+
+
+DOCS = [
+    Document("a", "記録", [Section("ラオスの寺院は古い。", id="a#1")]),
+    Document("b", "記録", [Section("その寺院は百年前に建てられた。", id="b#1")]),
+    Document("c", "記録", [Section("川の近くに家がある。", id="c#1")]),
+    Document("d", "記録", [Section("山の上に城がある。", id="d#1")]),
+]
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory):
+    index = Index.create(tmp_path_factory.mktemp("pos") / "index")
+    with index.writer() as w:
+        for doc in DOCS:
+            w.add(doc)
+    yield index
+    index.close()
+
+
+def _terms(ix, query, config):
+    from mofasearch.search import SearchRequest, evaluate
+
+    snap = ix._acquire()  # noqa: SLF001 - the evaluated query is internal
+    try:
+        _, result = evaluate(snap, snap.schema, SearchRequest(query), config)
+    finally:
+        snap.release()
+    return {(name, term): weight for name, term, weight in result.terms if name == "body"}
+
+
+def test_query_words_get_their_part_of_speech_weight(ix):
+    on = _terms(ix, QUESTION, RankingConfig())
+    off = _terms(ix, QUESTION, OFF)
+    assert off == {("body", "ラオス"): 1.0, ("body", "建てる"): 1.0, ("body", "寺院"): 1.0}
+    # a place name x1.5, a verb x0.5, a common noun unchanged
+    assert on == {("body", "ラオス"): 1.5, ("body", "建てる"): 0.5, ("body", "寺院"): 1.0}
+
+
+def test_the_weights_change_the_ranking(ix):
+    def ranked(config):
+        return [h.section_id for h in ix.search(QUESTION, group_by_document=False, ranking=config)]
+
+    # the section naming the place outranks the one sharing the verb; without the weights
+    # the other comes first (both words are as rare, and it shares more of the bigrams)
+    assert ranked(RankingConfig()) == ["a#1", "b#1"]
+    assert ranked(OFF) == ["b#1", "a#1"]
+
+
+def test_explain_shows_the_weight_and_still_sums_to_the_score(ix):
+    hit = next(iter(ix.search(QUESTION, group_by_document=False)))
+    text = ix.explain(QUESTION, hit.section_id)
+    assert "body:ラオス  (weight 1.5" in text
+    assert f"score {hit.score:.4f}" in text
