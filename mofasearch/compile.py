@@ -98,26 +98,46 @@ class Compiler:
             return []
         return [t.text for t in analyzer(text, mode="query") if t.text]
 
-    def _word_weights(self, text: str) -> dict[str, float]:
-        """Query words and their weights: A sub-units and question words count for less, and
-        each word is weighted by its part of speech (``RankingConfig.pos_weights``)."""
-        weights: dict[str, float] = {}
+    def _word_weights(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Query words and their weights, and the A sub-units of its longer units that only
+        score (``RankingConfig.query_subunits``: 正式 and 名称 of 正式名称 lift the sections
+        that hold them, but a section is not a match for holding one of them alone).
+
+        A sub-unit counts ``subword_weight``, a question word ``question_weight``, and each word
+        its part of speech's weight (``RankingConfig.pos_weights``)."""
+        config = self.config
+        words: dict[str, float] = {}
+        subunits: dict[str, float] = {}
         asking = question_words()
         analyzer = self.schema["body"].analyzer
-        by_pos = pos_weight_table(analyzer, self.config.pos_weights)
+        by_pos = pos_weight_table(analyzer, config.pos_weights)
+        pending: list[Any] = []  # the sub-unit records of the query's units
+        emitted: set[str] = set()  # sub-units the chain gives itself (query sub-words on)
+
+        def weigh(term: str, morph: Any, weight: float) -> float:
+            if term in asking:
+                weight *= config.question_weight
+            if by_pos is not None and morph is not None:
+                weight *= by_pos[morph[1]]
+            return weight
+
         for token in analyzer(text, mode="query"):
             term = token.text
             if not term:
                 continue
-            weight = self.config.subword_weight if getattr(token, "subword", False) else 1.0
-            if term in asking:
-                weight *= self.config.question_weight
-            if by_pos is not None:
-                morph = getattr(token, "morph", None)
-                if morph is not None:
-                    weight *= by_pos[morph[1]]
-            weights[term] = weights.get(term, 0.0) + weight
-        return weights
+            subword = getattr(token, "subword", False)
+            morph = getattr(token, "morph", None)
+            weight = weigh(term, morph, config.subword_weight if subword else 1.0)
+            words[term] = words.get(term, 0.0) + weight
+            if subword:
+                emitted.add(term)
+            elif config.query_subunits and morph is not None and morph[4]:
+                pending.extend(sub for sub in morph[4] if sub[0] and sub[0] != term)
+        for sub in pending:
+            if sub[0] not in emitted:
+                weight = weigh(sub[0], sub, config.subword_weight)
+                subunits[sub[0]] = subunits.get(sub[0], 0.0) + weight
+        return words, subunits
 
     # evaluation -------------------------------------------------------------------------------
 
@@ -146,7 +166,7 @@ class Compiler:
 
     def _eval_Text(self, node: Text, fields: tuple[str, ...]) -> Evaluation:
         fields = self._scored(fields)
-        words = self._word_weights(node.text)
+        words, subunits = self._word_weights(node.text)
         readings: list[str] = []
         if (
             set(fields) <= set(WORD_FIELDS)
@@ -161,6 +181,9 @@ class Compiler:
         for term, qweight in words.items():
             for name in fields:
                 self._score_and_match(result, name, term, self._weight(name) * qweight)
+        for term, qweight in subunits.items():  # scored, never matched alone
+            for name in fields:
+                result.terms.append((name, term, self._weight(name) * qweight))
         for term in readings:
             self._score_and_match(result, "reading", term, self.config.weight("reading"))
         result.highlight.update(words)

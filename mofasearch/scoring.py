@@ -108,6 +108,9 @@ class RankingConfig:
     question_weight: float = 0.2
     #: weight of a query word's A sub-units (北方/領土 of 北方領土) relative to the unit
     subword_weight: float = 0.5
+    #: a query's longer units score their A sub-units too (at ``subword_weight``); a sub-unit
+    #: only ranks the sections the query matches, it never makes a match alone
+    query_subunits: bool = True
     #: when the word fields match nothing, score by bigrams alone (the recall fallback)
     bigram_fallback: bool = True
     #: when the words of a natural-language query match fewer sections than a page holds,

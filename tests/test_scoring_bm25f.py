@@ -78,12 +78,14 @@ def _expected_term(ix, term, config):
 
 
 def test_one_saturation_per_term_over_the_fields(small):
-    # the formula by hand has no query weights (question words, parts of speech)
+    # the formula by hand has no query weights (question words, parts of speech) and scores
+    # the query's units only (京都議定書, not also its sub-units 京都 and 議定書)
     config = RankingConfig(
         weights={"title": 2.0, "heading": 3.0, "body": 1.0},
         bm25f_k1=0.7,
         question_weight=1.0,
         pos_weights={},
+        query_subunits=False,
     )
     got = _scores(small, "京都議定書", config)
     expected = _expected(small, "京都議定書", config)

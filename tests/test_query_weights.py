@@ -1,4 +1,5 @@
-"""Query words weighted by their part of speech (``RankingConfig.pos_weights``)."""
+"""Query word weights: by part of speech (``RankingConfig.pos_weights``), and the A sub-units
+of a query's longer units, which score but never match alone (``query_subunits``)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ DOCS = [
     Document("b", "記録", [Section("その寺院は百年前に建てられた。", id="b#1")]),
     Document("c", "記録", [Section("川の近くに家がある。", id="c#1")]),
     Document("d", "記録", [Section("山の上に城がある。", id="d#1")]),
+    Document("e", "国名", [Section("ポルトガルの国名の名称は長い。", id="e#1")]),
+    Document("f", "国名", [Section("ポルトガルの国名は長い。", id="f#1")]),
 ]
 
 
@@ -58,14 +61,18 @@ def ix(tmp_path_factory):
     index.close()
 
 
-def _terms(ix, query, config):
+def _evaluate(ix, query, config):
     from mofasearch.search import SearchRequest, evaluate
 
     snap = ix._acquire()  # noqa: SLF001 - the evaluated query is internal
     try:
-        _, result = evaluate(snap, snap.schema, SearchRequest(query), config)
+        return evaluate(snap, snap.schema, SearchRequest(query), config)
     finally:
         snap.release()
+
+
+def _terms(ix, query, config):
+    _, result = _evaluate(ix, query, config)
     return {(name, term): weight for name, term, weight in result.terms if name == "body"}
 
 
@@ -92,3 +99,32 @@ def test_explain_shows_the_weight_and_still_sums_to_the_score(ix):
     text = ix.explain(QUESTION, hit.section_id)
     assert "body:ラオス  (weight 1.5" in text
     assert f"score {hit.score:.4f}" in text
+
+
+SUBUNITS = "ポルトガルの正式名称は？"  # 正式名称 is one unit; 正式 and 名称 its A sub-units
+
+
+def test_sub_units_of_a_query_unit_score_at_the_sub_word_weight(ix):
+    on = _terms(ix, SUBUNITS, RankingConfig(pos_weights={}))
+    off = _terms(ix, SUBUNITS, RankingConfig(pos_weights={}, query_subunits=False))
+    assert off == {("body", "ポルトガル"): 1.0, ("body", "正式名称"): 1.0}
+    assert on == {**off, ("body", "正式"): 0.5, ("body", "名称"): 0.5}
+    half = _terms(ix, SUBUNITS, RankingConfig(pos_weights={}, subword_weight=0.25))
+    assert half[("body", "名称")] == 0.25
+
+
+def test_sub_units_rank_but_never_match_alone(ix):
+    on_mask, _ = _evaluate(ix, "正式名称 OR 城", RankingConfig())
+    off_mask, _ = _evaluate(ix, "正式名称 OR 城", RankingConfig(query_subunits=False))
+    assert (on_mask == off_mask).all()  # e#1 holds 名称, and still does not match
+
+    def scores(config):
+        return {
+            h.section_id: h.score
+            for h in ix.search(SUBUNITS, group_by_document=False, ranking=config)
+        }
+
+    on, off = scores(RankingConfig()), scores(RankingConfig(query_subunits=False))
+    assert on.keys() == off.keys()
+    assert on["e#1"] > off["e#1"]  # it holds the sub-unit 名称
+    assert on["f#1"] == pytest.approx(off["f#1"], abs=1e-12)  # it holds neither
