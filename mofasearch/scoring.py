@@ -140,6 +140,14 @@ class RankingConfig:
         object.__setattr__(self, "_weight", dict(self.weights))
         object.__setattr__(self, "_k1", dict(self.k1))
         object.__setattr__(self, "_b", dict(self.b))
+        # what keys the per-snapshot cache of BM25F contributions (asked for per query term)
+        fields = tuple(name for name in WORD_FIELDS if self.weight(name) > 0)
+        object.__setattr__(self, "_word_fields", fields)
+        object.__setattr__(
+            self,
+            "_bm25f_key",
+            (self.bm25f_k1, tuple((f, self.weight(f), self.field_b(f)) for f in fields)),
+        )
 
     def weight(self, fieldname: str) -> float:
         return self._weight.get(fieldname, 0.0)  # type: ignore[attr-defined,no-any-return]
@@ -260,16 +268,11 @@ def contributions(snapshot: Any, fieldname: str, text: str, config: RankingConfi
 
 def word_fields(config: RankingConfig) -> tuple[str, ...]:
     """The word fields BM25F combines: those with a positive weight."""
-    return tuple(name for name in WORD_FIELDS if config.weight(name) > 0)
+    return config._word_fields  # type: ignore[attr-defined,no-any-return]
 
 
 def _key(text: str, config: RankingConfig) -> tuple[Any, ...]:
-    fields = word_fields(config)
-    return (
-        text,
-        config.bm25f_k1,
-        tuple((f, config.weight(f), config.field_b(f)) for f in fields),
-    )
+    return (text, *config._bm25f_key)  # type: ignore[attr-defined]
 
 
 def _cache(snapshot: Any) -> _Cache:
