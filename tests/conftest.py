@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +37,18 @@ def data() -> Path:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return CORPUS
+
+
+@contextmanager
+def disk_index(folder: Path, documents: Iterable[Any]) -> Iterator[Any]:
+    """A real index on disk in ``folder`` holding ``documents``, closed afterwards."""
+    from mofasearch import Index
+
+    index = Index.create(folder / "index")
+    try:
+        with index.writer() as w:
+            for doc in documents:
+                w.add(doc)
+        yield index
+    finally:
+        index.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from mofasearch import Document, Index, Section
+from mofasearch import Document, Section
 from mofasearch.analysis import japanese_analyzer, pos_weight_table
 from mofasearch.analysis.sudachi import pos_names, pos_weights
 from mofasearch.scoring import DEFAULT_POS_WEIGHTS, RankingConfig
+from tests.conftest import disk_index
 
 OFF = RankingConfig(pos_weights={})
 QUESTION = "ラオスで建てられた寺院は？"
@@ -53,12 +54,8 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def ix(tmp_path_factory):
-    index = Index.create(tmp_path_factory.mktemp("pos") / "index")
-    with index.writer() as w:
-        for doc in DOCS:
-            w.add(doc)
-    yield index
-    index.close()
+    with disk_index(tmp_path_factory.mktemp("pos"), DOCS) as index:
+        yield index
 
 
 def _evaluate(ix, query, config):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mofasearch import Document, Index, Section
+from mofasearch import Document, Section
 from mofasearch.compile import is_prose
 from mofasearch.errors import QuerySyntaxError
 from mofasearch.scoring import RankingConfig
+from tests.conftest import disk_index
 
 DOCS = [
     Document(
@@ -33,12 +34,8 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def ix(tmp_path_factory):
-    index = Index.create(tmp_path_factory.mktemp("ranking") / "index")
-    with index.writer() as w:
-        for doc in DOCS:
-            w.add(doc)
-    yield index
-    index.close()
+    with disk_index(tmp_path_factory.mktemp("ranking"), DOCS) as index:
+        yield index
 
 
 def _ids(ix, query, **kwargs):
