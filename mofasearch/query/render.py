@@ -32,7 +32,7 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 
 | you type | it finds |
 |---|---|
-| `北方領土問題の解決` | sections about the words of the text, best first (a question works too: one asking いつ, 誰, どこ or いくつ/何人 ranks the sections holding a date, a person's name, a place name or a number a little higher) |
+| `北方領土問題の解決` | sections about the words of the text, best first: names and numbers weigh more than verbs, and the parts of a compound (北方, 領土) add a little to the sections that match (a question works too: one asking いつ, 誰, どこ or いくつ/何人 ranks the sections holding a date, a person's name, a place name or a number a little higher) |
 | `京都議定書 批准` | words separated by spaces stay one natural-language text, ranked together |
 | `京都議定書 AND 批准` | sections with both |
 | `京都議定書 OR 温暖化` | sections with either |
