@@ -47,6 +47,7 @@ def documents(passages: Sequence[Passage]) -> Iterator[Any]:
 
 class MofaSearch(Engine):
     description = "mofasearch (public API: Index.create, writer().add, search)"
+    build_compared = True
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)

@@ -33,6 +33,9 @@ class Engine:
     index_of: str | None = None  # answers from another engine's index (no build of its own)
     latency_only = False  # its rankings are another row's: timed, not evaluated again
     build_only = False  # an indexing variant (same content, same answers): built, never asked
+    #: its build time is one side of a build target (mofasearch against naive Whoosh): a short
+    #: build is timed SHORT_BUILD_RUNS times (benchmarks.suite); the others' once
+    build_compared = False
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})

@@ -90,6 +90,7 @@ class SudachiTermTokenizer(Tokenizer):  # type: ignore[misc]
 
 class WhooshSudachi(WhooshPeer):
     description = "naive Whoosh + Sudachi terms, one field, OR query"
+    build_compared = True  # the naive build mofasearch's is measured against
     max_questions = 500  # 10-130 ms a question: the first 500 of a set, as the protocol allows
     timed_questions = SLOW_TIMED_QUESTIONS
 
