@@ -86,14 +86,23 @@ def pos_names(key: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ...]:
         out.append(tuple(pos))
 
 
+def _tag_prefix(tag: str) -> tuple[str, ...]:
+    """``"名詞, 固有名詞"`` -> ``("名詞", "固有名詞")``: a tag as the levels it fixes."""
+    return tuple(t.strip() for t in tag.split(",") if t.strip())
+
+
+def _matches(prefix: tuple[str, ...], pos: tuple[str, ...]) -> bool:
+    return bool(prefix) and pos[: len(prefix)] == prefix
+
+
 @lru_cache(maxsize=32)
 def pos_table(key: tuple[str, ...], tags: tuple[str, ...]) -> tuple[bool, ...]:
     """For each part-of-speech id, whether some tag is a level-wise prefix of it.
 
     Precomputed once so a filter decides with one tuple index instead of comparing tuples.
     """
-    prefixes = [tuple(t.strip() for t in tag.split(",") if t.strip()) for tag in tags]
-    return tuple(any(p and pos[: len(p)] == p for p in prefixes) for pos in pos_names(key))
+    prefixes = [_tag_prefix(tag) for tag in tags]
+    return tuple(any(_matches(p, pos) for p in prefixes) for pos in pos_names(key))
 
 
 @lru_cache(maxsize=32)
@@ -101,14 +110,8 @@ def pos_weights(key: tuple[str, ...], weights: tuple[tuple[str, float], ...]) ->
     """For each part-of-speech id, the weight of the longest tag of ``weights`` (``"名詞,固有名詞"``
     and the like) that is a level-wise prefix of it, 1.0 where none is; one more 1.0 at the end,
     for the whole-value token (part of speech -1)."""
-    tags = sorted(
-        ((tuple(t.strip() for t in tag.split(",") if t.strip()), w) for tag, w in weights),
-        key=lambda item: -len(item[0]),
-    )
-    out = [
-        next((w for prefix, w in tags if prefix and pos[: len(prefix)] == prefix), 1.0)
-        for pos in pos_names(key)
-    ]
+    tags = sorted(((_tag_prefix(tag), w) for tag, w in weights), key=lambda item: -len(item[0]))
+    out = [next((w for p, w in tags if _matches(p, pos)), 1.0) for pos in pos_names(key)]
     return (*out, 1.0)
 
 
