@@ -201,6 +201,15 @@ def _report_rejected(report: Any) -> int:
 # --------------------------------------------------------------------------- search
 
 
+def _synonyms_option(p: Any, what: str) -> None:
+    p.add_argument(
+        "--synonyms",
+        action="append",
+        metavar="FILE",
+        help=f"a synonym file (`a, b, c` per line, or SudachiDict's synonyms.txt): {what}",
+    )
+
+
 def _add_search(sub: Any) -> None:
     p = sub.add_parser(
         "search",
@@ -217,13 +226,14 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--category", metavar="C", help="only this category")
     p.add_argument("--section", metavar="S", help="only this section and its subsections")
     p.add_argument("--sort", choices=("score", "date", "-date"), default="score", help="hit order")
+    _synonyms_option(p, "the query's words also match their synonyms (repeatable)")
     _json_option(p, "the results")
     p.set_defaults(run=cmd_search)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     index_dir, explicit = _index_dir(args)
-    with _open_index(index_dir, build_if_missing=not explicit) as ix:
+    with _open_index(index_dir, build_if_missing=not explicit, synonyms=args.synonyms) as ix:
         res = ix.search(
             args.query,
             limit=args.limit,
@@ -241,12 +251,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_index(index_dir: Path, *, build_if_missing: bool) -> Any:
+def _open_index(index_dir: Path, *, build_if_missing: bool, synonyms: Any = None) -> Any:
     """Open the index; build the default one from corpus/ first when it does not exist yet."""
     from mofasearch.index import Index
 
     try:
-        return Index.open(index_dir)
+        return Index.open(index_dir, synonyms=synonyms)
     except IndexNotFoundError:
         if not (build_if_missing and Path(DEFAULT_CORPUS).is_dir()):
             raise
@@ -262,7 +272,7 @@ def _open_index(index_dir: Path, *, build_if_missing: bool) -> Any:
         f"indexed {report.documents_added} documents ({report.sections_added} sections) "
         f"in {report.seconds:.1f} s"
     )
-    return Index.open(index_dir)
+    return Index.open(index_dir, synonyms=synonyms)
 
 
 def results_to_json(query: str, res: Any) -> dict[str, Any]:
@@ -354,14 +364,25 @@ def _add_analyze(sub: Any) -> None:
         action="store_true",
         help="analyze as a query is (sub-words and synonyms a search looks for)",
     )
+    _synonyms_option(p, "expand its words as a search would (implies --query; repeatable)")
     _json_option(p, "the tokens")
     p.set_defaults(run=cmd_analyze)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from mofasearch.analysis import analyze
+    from mofasearch.analysis import AnalysisSettings, analyze
 
-    tokens = [tok.to_dict() for tok in analyze(args.text, mode=args.mode, query=args.query)]
+    settings = None
+    if args.synonyms:
+        from mofasearch.analysis.synonyms import check_files
+
+        settings = AnalysisSettings(synonyms=tuple(args.synonyms))
+        check_files(settings.synonyms)
+        args.query = True
+    tokens = [
+        tok.to_dict()
+        for tok in analyze(args.text, mode=args.mode, query=args.query, settings=settings)
+    ]
     if args.json:
         _print_json({"text": args.text, "mode": args.mode, "query": args.query, "tokens": tokens})
         return EXIT_OK

@@ -49,7 +49,7 @@ from mofasearch.query import (
     SectionFilter,
     Text,
 )
-from mofasearch.schema import WORD_FIELDS, field_analyzer
+from mofasearch.schema import WORD_FIELDS, field_analyzer, query_analyzer
 from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.snapshot import Snapshot
 
@@ -103,13 +103,14 @@ class Compiler:
         score (``RankingConfig.query_subunits``: 正式 and 名称 of 正式名称 lift the sections
         that hold them, but a section is not a match for holding one of them alone).
 
-        A sub-unit counts ``subword_weight``, a question word ``question_weight``, and each word
-        its part of speech's weight (``RankingConfig.pos_weights``)."""
+        A sub-unit, like a synonym (``RankingConfig.synonyms``), counts ``subword_weight``, a
+        question word ``question_weight``, and each word its part of speech's weight
+        (``RankingConfig.pos_weights``; a synonym takes the weight of the word it expands)."""
         config = self.config
         words: dict[str, float] = {}
         subunits: dict[str, float] = {}
         asking = question_words()
-        analyzer = self.schema["body"].analyzer
+        analyzer = query_analyzer(self.schema, config.synonyms)
         by_pos = pos_weight_table(analyzer, config.pos_weights)
         pending: list[Any] = []  # the sub-unit records of the query's units
         emitted: set[str] = set()  # sub-units the chain gives itself (query sub-words on)

@@ -21,8 +21,9 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ REBUILD = "mofasearch index --rebuild"
 
 _OPEN_INDEXES: weakref.WeakSet[Index] = weakref.WeakSet()
 
+#: synonym files given to an Index constructor: a path, several, or None (the ranking's own)
+Synonyms = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
+
 
 def _after_fork_in_child() -> None:
     for ix in list(_OPEN_INDEXES):
@@ -88,9 +92,19 @@ class Index:
     # lifecycle --------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None) -> Index:
-        """A new empty index in ``path`` (created if missing); IndexExistsError if one is there."""
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        ranking: RankingConfig | None = None,
+        synonyms: Synonyms = None,
+    ) -> Index:
+        """A new empty index in ``path`` (created if missing); IndexExistsError if one is there.
+
+        ``synonyms``: synonym files its searches expand (``RankingConfig.synonyms``; query time
+        only, so they can be given, changed or dropped at any open)."""
         target = Path(path)
+        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
         if _has_whoosh_index(target):
             raise IndexExistsError(f"an index already exists in {target}", target)
         with _storage_errors(target):
@@ -105,9 +119,16 @@ class Index:
         return cls(ix, store, target, ranking)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None) -> Index:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        ranking: RankingConfig | None = None,
+        synonyms: Synonyms = None,
+    ) -> Index:
         """The index in ``path``: IndexNotFoundError, IndexVersionError or UnsafeIndexError."""
         target = Path(path)
+        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
         if not target.is_dir():
             raise IndexNotFoundError(f"no index in {target} (no such directory)", target)
         with _storage_errors(target):
@@ -127,16 +148,21 @@ class Index:
 
     @classmethod
     def open_or_create(
-        cls, path: str | os.PathLike[str], *, ranking: RankingConfig | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        ranking: RankingConfig | None = None,
+        synonyms: Synonyms = None,
     ) -> Index:
         target = Path(path)
         if _has_whoosh_index(target):
-            return cls.open(target, ranking=ranking)
-        return cls.create(target, ranking=ranking)
+            return cls.open(target, ranking=ranking, synonyms=synonyms)
+        return cls.create(target, ranking=ranking, synonyms=synonyms)
 
     @classmethod
-    def in_memory(cls, *, ranking: RankingConfig | None = None) -> Index:
+    def in_memory(cls, *, ranking: RankingConfig | None = None, synonyms: Synonyms = None) -> Index:
         """An index that lives in this process's memory (gone when closed)."""
+        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
         store = storage.ram_storage()
         ix = store.create_index(build_schema())
         _write_meta(store)
@@ -340,6 +366,18 @@ class Index:
         self._lock = threading.Lock()
         self._snapshot = None
         self._segment_caches = {}
+
+
+def _with_synonyms(ranking: RankingConfig, synonyms: Synonyms) -> RankingConfig:
+    """``ranking`` with ``synonyms`` as its synonym files when given; each file is read once
+    here, so a missing or unreadable one is an error naming it before any search."""
+    if synonyms is not None:
+        ranking = replace(ranking, synonyms=synonyms)  # type: ignore[arg-type]  # normalized there
+    if ranking.synonyms:
+        from mofasearch.analysis.synonyms import check_files
+
+        check_files(ranking.synonyms)
+    return ranking
 
 
 def _as_date(value: Any) -> datetime.date | None:

@@ -37,6 +37,8 @@ beside the index (see :mod:`mofasearch.index`) and checked on open.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from whoosh import columns
@@ -120,6 +122,20 @@ def field_analyzer(schema: Schema, fieldname: str) -> Any | None:
     if fieldname in schema:
         return schema[fieldname].analyzer
     return None
+
+
+def query_analyzer(schema: Schema, synonyms: tuple[str, ...] = ()) -> Any:
+    """The chain a query's words go through: the word fields' own, plus the query-time
+    expansion of ``synonyms`` (synonym files) when there are any."""
+    words = schema["body"].analyzer
+    if not synonyms:
+        return words
+    return _with_synonyms(words.items[0].settings, synonyms)
+
+
+@lru_cache(maxsize=16)
+def _with_synonyms(settings: Any, synonyms: tuple[str, ...]) -> Any:
+    return _analysis().japanese_analyzer(settings=replace(settings, synonyms=synonyms))
 
 
 def analysis_fingerprint() -> str:

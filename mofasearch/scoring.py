@@ -22,6 +22,7 @@ same model as a Whoosh ``WeightingModel``, the reference the fast path is tested
 from __future__ import annotations
 
 import math
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -96,6 +97,7 @@ class RankingConfig:
     sections holding the kind of word a question asks for (a factor, so the order among them
     and among the others is BM25F's). ``pos_weights`` scales a query word by its part of speech
     (Sudachi's, as a comma-separated prefix: ``{"名詞,固有名詞": 1.5, "動詞": 0.5}``).
+    ``synonyms`` are synonym files expanded in queries (:mod:`mofasearch.analysis.synonyms`).
     """
 
     #: None: the weights tuned for the scoring chosen by ``bm25f`` (for the word fields, BM25F
@@ -128,8 +130,14 @@ class RankingConfig:
     answer_type_weight: float = 0.1
     #: a query word's weight by its part of speech (:data:`DEFAULT_POS_WEIGHTS`); empty: off
     pos_weights: Pairs = DEFAULT_POS_WEIGHTS
+    #: synonym files (``a, b, c`` lines or SudachiDict's ``synonyms.txt``): a query word also
+    #: matches its synonyms, which score at ``subword_weight``; quoted phrases stay verbatim.
+    #: Query time only, so no re-index; an edited file applies from the next search
+    synonyms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        paths = (self.synonyms,) if isinstance(self.synonyms, str | os.PathLike) else self.synonyms
+        object.__setattr__(self, "synonyms", tuple(os.fspath(p) for p in paths))
         if self.weights is None:
             object.__setattr__(
                 self, "weights", DEFAULT_WEIGHTS if self.bm25f else PER_FIELD_WEIGHTS

@@ -10,8 +10,10 @@ Two formats are read, detected per file:
 
 Words are analyzed by the same chain as the text (so 〇〇 written in full-width or as a
 spelling variant still meets its entry) and expanded at query time only: the index stays
-small and a changed synonym file needs no re-index. Synonyms share the position of the word
-they expand, so phrases keep working; a multi-unit synonym adds each of its units there.
+small and a changed synonym file needs no re-index: a file is read again when its size or
+modification time changes, so an edit takes effect at the next query of a running process.
+Synonyms share the position of the word they expand, so phrases keep working; a multi-unit
+synonym adds each of its units there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -73,9 +76,15 @@ def _words(part: str) -> list[str]:
 def read_rules(path: str) -> Rules:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise MofaSearchError(
-            f"cannot read synonym file {path}: {exc}", hint="check the synonyms path"
+            f"cannot read synonym file {path}: {exc.strerror or exc}",
+            hint="check the synonyms path",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise MofaSearchError(
+            f"synonym file {path} is not UTF-8 text (byte {exc.start})",
+            hint="save it as UTF-8",
         ) from exc
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
     if first.split(",", 1)[0].strip().isdigit() and first.count(",") >= 8:
@@ -83,9 +92,30 @@ def read_rules(path: str) -> Rules:
     return parse_simple(text)
 
 
-@lru_cache(maxsize=16)
+def check_files(paths: tuple[str, ...]) -> None:
+    """Reads each synonym file once: a MofaSearchError naming the first that cannot be read."""
+    for path in paths:
+        read_rules(path)
+
+
 def synonym_map(settings: AnalysisSettings) -> dict[str, tuple[str, ...]]:
-    """term -> the terms it expands to, with every word analyzed like the text."""
+    """term -> the terms it expands to, with every word analyzed like the text (read again
+    when a file's size or modification time has changed)."""
+    return _synonym_map(settings, tuple(_stamp(path) for path in settings.synonyms))
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)  # read_rules names the file and the reason
+    return (st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=16)
+def _synonym_map(
+    settings: AnalysisSettings, stamps: tuple[tuple[int, int], ...]
+) -> dict[str, tuple[str, ...]]:
     with _lock:
         out: dict[str, list[str]] = {}
         for path in settings.synonyms:
