@@ -18,6 +18,8 @@ its sections, and the positive nodes (not under a negation) contribute scoring t
   phrases must match, the bare text items only rank; with no phrase, one word of any item must
   match, as within one run. A quote found in no section at all cannot be what the question
   requires (a paraphrase, a blank to fill: 「既存OOOO国の手先」): it only ranks, like the text.
+  Nor can a quote of question words only (``定義として「何」以上の都府県``): it marks the blank
+  the question asks to fill, so it is read as bare text (question words weigh little there).
   Any operator keeps the documented boolean reading.
 - ``FieldQuery``: its node evaluated with the fields restricted to ``title`` or ``heading``.
 - ``Prefix``: the field's terms expanded from the term index, at most ``MAX_PREFIX_TERMS``.
@@ -275,16 +277,24 @@ class Compiler:
         return Evaluation(mask)
 
     def _eval_And(self, node: And, fields: tuple[str, ...]) -> Evaluation:
-        parts = [self.evaluate(c, fields) for c in node.children]
         if self.prose:
-            return self._prose_and(node, parts)
-        return self._combine(parts, np.logical_and)
+            children = [self._blank_as_text(c) for c in node.children]
+            return self._prose_and(children, [self.evaluate(c, fields) for c in children])
+        return self._combine([self.evaluate(c, fields) for c in node.children], np.logical_and)
 
-    def _prose_and(self, node: And, parts: list[Evaluation]) -> Evaluation:
+    def _blank_as_text(self, node: Node) -> Node:
+        """A quote of question words only (「何」) is the blank a question asks to fill: text."""
+        if isinstance(node, Phrase):
+            words = phrase_terms(self.schema["body"].analyzer, node.text)
+            if words and question_words().issuperset(words):
+                return Text(node.text)
+        return node
+
+    def _prose_and(self, children: list[Node], parts: list[Evaluation]) -> Evaluation:
         """MUST the phrases, SHOULD the bare text (Lucene's BooleanQuery): see the module doc."""
         kept = [
             (isinstance(child, Text) or _nowhere(part), part)
-            for child, part in zip(node.children, parts, strict=True)
+            for child, part in zip(children, parts, strict=True)
             if not part.empty
         ]
         if not kept:

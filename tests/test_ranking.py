@@ -94,6 +94,19 @@ def test_prose_quote_found_nowhere_only_ranks(ix):
     assert _ids(ix, "「独自のXXXX草案」 AND 発表") == []
 
 
+def test_a_quoted_question_word_is_the_blank_not_a_requirement(tmp_path):
+    docs = [
+        Document("answer", "憲法", [Section("1946年に憲法草案を発表した。", id="a#1")]),
+        Document("other", "記録", [Section("何が発表されたかは分からない。", id="o#1")]),
+    ]
+    with disk_index(tmp_path, docs) as index:
+        # 「何」 marks what is asked: the answer holds 1946, not 何
+        assert _ids(index, "憲法草案を発表したのは「何」年か")[0] == "a#1"
+        # a quote of other words is still required, and an operator keeps the phrase
+        assert _ids(index, "「何が発表」された憲法草案") == ["o#1"]
+        assert _ids(index, "「何」 AND 憲法草案") == []
+
+
 def test_sections_sharing_only_bigrams_follow_too_few_matches(ix):
     # 草案 is a word of k#1; n#1 only shares the bigram 会議 with 会議録 (no word, no 60% share)
     res = ix.search("会議録と草案", group_by_document=False, limit=10)

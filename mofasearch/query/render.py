@@ -57,7 +57,9 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
   question that quotes half a word (`五月雨」の語が転じて…`) still works. An unclosed `"` is an error.
 - A query with no operator, field, `-` or `*` is read as a sentence: a full-width parenthesis that
   pairs with nothing, an empty `（）`, and an empty `「」` or `『』` are ordinary text there
-  (`債券（ハイリスク商品は？`).
+  (`債券（ハイリスク商品は？`). Its quoted phrases must match and the rest only ranks, except a
+  quote found nowhere and a quote of question words only (`「何」以上の都府県`: the blank the
+  question asks about), which only rank.
 - Queries are limited to 4,096 characters and 32 levels of parentheses and negations. A malformed
   query (unbalanced ASCII parentheses, unbalanced full-width ones in a query with operators, an
   unclosed `"`, `AND` with nothing after it, `title:` with no value, an impossible date such as
