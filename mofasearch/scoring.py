@@ -132,12 +132,13 @@ class RankingConfig:
     pos_weights: Pairs = DEFAULT_POS_WEIGHTS
     #: synonym files (``a, b, c`` lines or SudachiDict's ``synonyms.txt``): a query word also
     #: matches its synonyms, which score at ``subword_weight``; quoted phrases stay verbatim.
-    #: Query time only, so no re-index; an edited file applies from the next search
+    #: Query time only, so no re-index; an edited file applies from the next search. Kept as
+    #: absolute paths: a process that changes its working directory still finds them
     synonyms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         paths = (self.synonyms,) if isinstance(self.synonyms, str | os.PathLike) else self.synonyms
-        object.__setattr__(self, "synonyms", tuple(os.fspath(p) for p in paths))
+        object.__setattr__(self, "synonyms", tuple(os.path.abspath(p) for p in paths))
         if self.weights is None:
             object.__setattr__(
                 self, "weights", DEFAULT_WEIGHTS if self.bm25f else PER_FIELD_WEIGHTS

@@ -84,6 +84,16 @@ def test_an_unreadable_synonym_file_is_an_error_naming_it(tmp_path: Path):
         assert ix.ranking.synonyms == ()
 
 
+def test_synonym_paths_hold_when_the_working_directory_changes(tmp_path, synonyms, monkeypatch):
+    monkeypatch.chdir(synonyms.parent)
+    with Index.in_memory(synonyms=synonyms.name) as ix:
+        with ix.writer() as w:
+            for doc in DOCS:
+                w.add(doc)
+        monkeypatch.chdir(tmp_path.parent)
+        assert hits(ix, "ソ連") == ["cold-war#1", "union#1"]
+
+
 def test_cli_search_and_analyze_with_synonyms(tmp_path: Path, synonyms: Path):
     with disk_index(tmp_path, DOCS):
         pass
