@@ -104,7 +104,7 @@ class Index:
         ``synonyms``: synonym files its searches expand (``RankingConfig.synonyms``; query time
         only, so they can be given, changed or dropped at any open)."""
         target = Path(path)
-        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
+        ranking = _with_synonyms(ranking, synonyms)
         if _has_whoosh_index(target):
             raise IndexExistsError(f"an index already exists in {target}", target)
         with _storage_errors(target):
@@ -128,7 +128,7 @@ class Index:
     ) -> Index:
         """The index in ``path``: IndexNotFoundError, IndexVersionError or UnsafeIndexError."""
         target = Path(path)
-        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
+        ranking = _with_synonyms(ranking, synonyms)
         if not target.is_dir():
             raise IndexNotFoundError(f"no index in {target} (no such directory)", target)
         with _storage_errors(target):
@@ -162,7 +162,7 @@ class Index:
     @classmethod
     def in_memory(cls, *, ranking: RankingConfig | None = None, synonyms: Synonyms = None) -> Index:
         """An index that lives in this process's memory (gone when closed)."""
-        ranking = _with_synonyms(ranking or RankingConfig(), synonyms)
+        ranking = _with_synonyms(ranking, synonyms)
         store = storage.ram_storage()
         ix = store.create_index(build_schema())
         _write_meta(store)
@@ -368,9 +368,11 @@ class Index:
         self._segment_caches = {}
 
 
-def _with_synonyms(ranking: RankingConfig, synonyms: Synonyms) -> RankingConfig:
-    """``ranking`` with ``synonyms`` as its synonym files when given; each file is read once
-    here, so a missing or unreadable one is an error naming it before any search."""
+def _with_synonyms(ranking: RankingConfig | None, synonyms: Synonyms) -> RankingConfig:
+    """``ranking`` (default: the default ranking) with ``synonyms`` as its synonym files when
+    given; each file is read once here, so a missing or unreadable one is an error naming it
+    before any search."""
+    ranking = ranking or RankingConfig()
     if synonyms is not None:
         ranking = replace(ranking, synonyms=synonyms)  # type: ignore[arg-type]  # normalized there
     if ranking.synonyms:
