@@ -8,6 +8,10 @@ commit, writes ``<segment id>.mfpost`` beside the segment:
 
     magic ``MFPOST01`` | uint64 header length | JSON header | arrays, 8-byte aligned
 
+The header's ``declared`` lists every field the writer collected: one of them absent from
+``fields`` has no postings in the segment (a reader need not ask Whoosh; files written before
+the key have none, and their readers fall back to Whoosh for such a field).
+
 Per field: ``blob`` (the sorted terms' UTF-8 bytes), ``term_offsets`` (n + 1), ``post_offsets``
 (n + 1), ``docs`` (int32, segment docnums) and ``weights`` (float32, Whoosh's posting weight).
 Side-only fields (``bigram``, ``reading``: recall aids that need no positions and no Whoosh
@@ -214,8 +218,16 @@ class Collector:
                 (term.encode("utf-8"), tid) for term, tid in table.items()
             )
         arrays: dict[str, np.ndarray] = {}
-        header: dict[str, Any] = {"fields": {}, "lengths": {}, "doccount": doccount}
-        for fieldname in sorted(self.fields | set(self.side_fields)):
+        declared = sorted(self.fields | set(self.side_fields))
+        # every field collected, those left without a term too: a reader then knows that a
+        # field missing from "fields" has no postings in the segment, not that it was not kept
+        header: dict[str, Any] = {
+            "fields": {},
+            "declared": declared,
+            "lengths": {},
+            "doccount": doccount,
+        }
+        for fieldname in declared:
             chosen = sorted(by_field.get(fieldname, ()))
             if chosen:
                 self._pack_field(arrays, fieldname, chosen, nkeys, tids, docs, weights)
@@ -334,6 +346,10 @@ class _Terms:
         return i if i < len(self) and self[i] == key else -1
 
 
+_NO_DOCS = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
 class PostingsFile:
     """A segment's side-car, memory-mapped when on disk."""
 
@@ -359,6 +375,8 @@ class PostingsFile:
         self.length_totals: dict[str, float] = dict(header.get("lengths", {}))
         self._arrays = arrays
         self.fields: dict[str, tuple[_Terms, np.ndarray, np.ndarray, np.ndarray]] = {}
+        #: fields the writer collected, with or without terms (files before it: unknown)
+        self.declared = frozenset(header.get("declared", ()))
         for fieldname in header["fields"]:
             self.fields[fieldname] = (
                 _Terms(arrays[f"{fieldname}.blob"], arrays[f"{fieldname}.term_offsets"]),
@@ -378,7 +396,8 @@ class PostingsFile:
         """(docs, weights) of the term; empty arrays if absent; None if the field is not here."""
         found = self.fields.get(fieldname)
         if found is None:
-            return None
+            # collected but without a term (a corpus with no headings): nothing to ask Whoosh
+            return (_NO_DOCS, _NO_WEIGHTS) if fieldname in self.declared else None
         terms, post_offsets, docs, weights = found
         i = terms.find(text.encode("utf-8"))
         if i < 0:
