@@ -91,8 +91,16 @@ class Compiler:
         self.config = config
         #: the query is prose (see :func:`is_prose`): its implied ANDs only rank bare text
         self.prose = prose and config.prose_and
+        self._phrases: dict[str, list[str]] = {}
 
     # analysis ---------------------------------------------------------------------------------
+
+    def _phrase_words(self, text: str) -> list[str]:
+        """A quote's terms, analyzed once per query (the blank test and the phrase share them)."""
+        found = self._phrases.get(text)
+        if found is None:
+            found = self._phrases[text] = phrase_terms(self.schema["body"].analyzer, text)
+        return found
 
     def _terms(self, fieldname: str, text: str) -> list[str]:
         analyzer = field_analyzer(self.schema, fieldname)
@@ -222,7 +230,7 @@ class Compiler:
 
     def _eval_Phrase(self, node: Phrase, fields: tuple[str, ...]) -> Evaluation:
         fields = self._scored(fields)
-        words = phrase_terms(self.schema["body"].analyzer, node.text)
+        words = self._phrase_words(node.text)
         if not words:
             return Evaluation(None, empty=True)
         result = Evaluation(self._empty())
@@ -285,7 +293,7 @@ class Compiler:
     def _blank_as_text(self, node: Node) -> Node:
         """A quote of question words only (「何」) is the blank a question asks to fill: text."""
         if isinstance(node, Phrase):
-            words = phrase_terms(self.schema["body"].analyzer, node.text)
+            words = self._phrase_words(node.text)
             if words and question_words().issuperset(words):
                 return Text(node.text)
         return node
