@@ -236,16 +236,37 @@ class Compiler:
         result = Evaluation(self._empty())
         queries: list[wq.Query] = []
         for name in fields:
+            if name not in WORD_FIELDS:
+                queries.append(
+                    wq.Term(name, words[0]) if len(words) == 1 else wq.Phrase(name, words)
+                )
+                continue
+            # the sections holding every word (the postings the terms are scored from anyway):
+            # a single word matches there; a phrase is asked of Whoosh's positions only in a
+            # field where some section holds all its words
+            held = self._holding(name, words)
             if len(words) == 1:
-                queries.append(wq.Term(name, words[0]))
-            else:
+                result.mask[held] = True
+            elif len(held):
                 queries.append(wq.Phrase(name, words))
-        result.mask = self.snapshot.query_mask(wq.Or(queries))
+        if queries:
+            result.mask |= self.snapshot.query_mask(wq.Or(queries))
         for term in dict.fromkeys(words):
             for name in fields:
                 result.terms.append((name, term, self._weight(name)))
         result.highlight.update(words)
         return result
+
+    def _holding(self, name: str, words: list[str]) -> np.ndarray:
+        """Docnums (deleted ones included) whose field ``name`` holds every one of ``words``."""
+        held: np.ndarray | None = None
+        for term in dict.fromkeys(words):
+            ids, _ = contributions(self.snapshot, name, term, self.config)
+            held = ids if held is None else np.intersect1d(held, ids, assume_unique=True)
+            if not len(held):
+                break
+        assert held is not None
+        return held
 
     def _eval_FieldQuery(self, node: FieldQuery, fields: tuple[str, ...]) -> Evaluation:
         return self.evaluate(node.node, (node.field,))
