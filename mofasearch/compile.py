@@ -248,7 +248,7 @@ class Compiler:
             if len(words) == 1:
                 result.mask[held] = True
             elif len(held):
-                queries.append(wq.Phrase(name, words))
+                result.mask |= self.snapshot.query_mask_among(wq.Phrase(name, words), held)
         if queries:
             result.mask |= self.snapshot.query_mask(wq.Or(queries))
         for term in dict.fromkeys(words):

@@ -248,6 +248,35 @@ class Snapshot:
             mask[np.asarray(ids, dtype=np.int64)] = True
         return mask
 
+    def query_mask_among(self, query: Any, candidates: np.ndarray) -> np.ndarray:
+        """Which of ``candidates`` (sorted global docnums) a Whoosh query matches: its matcher
+        skips to each candidate instead of walking every posting of its terms."""
+        from whoosh.reading import TermNotFound
+
+        mask = np.zeros(self.size, dtype=bool)
+        if not len(candidates):
+            return mask
+        with self.lock:
+            for sub, offset in self.searcher.leaf_searchers():
+                end = offset + sub.doc_count_all()
+                lo, hi = np.searchsorted(candidates, (offset, end))
+                if lo == hi:
+                    continue
+                try:
+                    matcher = query.matcher(sub, sub.boolean_context())
+                except TermNotFound:
+                    continue
+                for doc in (candidates[lo:hi] - offset).tolist():
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < doc:
+                        matcher.skip_to(doc)
+                        if not matcher.is_active():
+                            break
+                    if matcher.id() == doc:
+                        mask[doc + offset] = True
+        return mask
+
     def expand_prefix(self, fieldname: str, prefix: str, cap: int) -> list[str]:
         """Up to ``cap`` indexed terms of the field starting with ``prefix``."""
         found: list[str] = []
