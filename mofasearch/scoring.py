@@ -315,18 +315,10 @@ def term_fields(snapshot: Any, text: str, config: RankingConfig) -> dict[str, Ar
 
 def _normalized_tf(snapshot: Any, fieldname: str, text: str, b: float) -> Arrays:
     """(global docnums, tf / length norm) of the term in one field, deleted sections included."""
-    ids_parts, x_parts = [], []
-    avgfl = snapshot.avg_field_length(fieldname)
-    with snapshot.lock:
-        for reader, offset, cache in snapshot.leaves:
-            ids, tf = cache.postings(reader, fieldname, text)
-            if len(ids):
-                lengths = cache.lengths(reader, fieldname)[ids]
-                ids_parts.append(ids.astype(np.int32) + np.int32(offset))
-                x_parts.append(tf.astype(np.float64) / ((1.0 - b) + b * lengths / avgfl))
-    if not ids_parts:
+    ids, tf = snapshot.leaf_postings(fieldname, text)
+    if not len(ids):
         return _EMPTY
-    return np.concatenate(ids_parts), np.concatenate(x_parts)
+    return ids, tf.astype(np.float64) / snapshot.length_norms(fieldname, b)[ids]
 
 
 def _compute(snapshot: Any, text: str, config: RankingConfig) -> dict[str, Arrays]:
@@ -337,10 +329,14 @@ def _compute(snapshot: Any, text: str, config: RankingConfig) -> dict[str, Array
             per_field[name] = (ids, config.weight(name) * x)
     if not per_field:
         return {}
+    k1 = config.bm25f_k1
+    if len(per_field) == 1:  # one field: its weighted tf is the combined one
+        ((name, (ids, x)),) = per_field.items()
+        idf = rsj_idf(snapshot.size, len(ids))
+        return {name: (ids, x * (idf * (k1 + 1.0) / (x + k1)))}
     all_ids = np.concatenate([ids for ids, _ in per_field.values()])
     docs, inverse = np.unique(all_ids, return_inverse=True)
     combined = np.bincount(inverse, np.concatenate([x for _, x in per_field.values()]))
-    k1 = config.bm25f_k1
     idf = rsj_idf(snapshot.size, len(docs))
     # score / tf~ per document: each field's share is its weighted tf times this factor
     factor = idf * (k1 + 1.0) / (combined + k1)

@@ -29,7 +29,7 @@ import numpy as np
 
 from mofasearch.impact import open_postings
 from mofasearch.schema import SIDE_FIELDS
-from mofasearch.scoring import RankingConfig, bm25_tf, rsj_idf
+from mofasearch.scoring import RankingConfig, rsj_idf
 from mofasearch.segments import SegmentCache
 
 #: bytes of contribution arrays kept per snapshot (least recently used dropped first)
@@ -106,6 +106,7 @@ class Snapshot:
         self._contrib_bytes = 0
         self._contrib_lock = threading.Lock()
         self._avgfl: dict[str, float] = {}
+        self._norms: dict[tuple[str, float, float], np.ndarray] = {}
         self._memos: OrderedDict[Any, TermMemo] = OrderedDict()
         self._columns: dict[str, Any] | None = None
         self._factors: dict[tuple[str, float], np.ndarray | None] = {}
@@ -164,6 +165,39 @@ class Snapshot:
             self._avgfl[fieldname] = found
         return found
 
+    def length_norms(self, fieldname: str, b: float, k1: float = 1.0) -> np.ndarray:
+        """``k1 * ((1 - b) + b * length / avg_length)`` of the field for every section (the
+        length part of BM25's saturation), computed once per snapshot and settings."""
+        key = (fieldname, b, k1)
+        found = self._norms.get(key)
+        if found is None:
+            avgfl = self.avg_field_length(fieldname)
+            with self.lock:
+                parts = [cache.lengths(reader, fieldname) for reader, _, cache in self.leaves]
+            lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+            found = (1.0 - b) + b * lengths / avgfl
+            if k1 != 1.0:
+                found = k1 * found
+            with self._contrib_lock:
+                self._norms[key] = found
+        return found
+
+    def leaf_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global docnums (int32, ascending) and weights of every posting of (field, term),
+        deleted sections included."""
+        ids_parts, tf_parts = [], []
+        with self.lock:
+            for reader, offset, cache in self.leaves:
+                ids, tf = cache.postings(reader, fieldname, text)
+                if len(ids):
+                    ids_parts.append(ids + np.int32(offset) if offset else ids)
+                    tf_parts.append(tf)
+        if len(ids_parts) == 1:
+            return ids_parts[0], tf_parts[0]
+        if not ids_parts:
+            return _NO_IDS, _NO_TF
+        return np.concatenate(ids_parts), np.concatenate(tf_parts)
+
     def contributions(
         self, fieldname: str, text: str, config: RankingConfig
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -175,25 +209,15 @@ class Snapshot:
             if found is not None:
                 self._contrib.move_to_end(key)
                 return found
-        ids_parts, contrib_parts = [], []
-        df = 0
-        per_leaf = []
-        with self.lock:
-            for reader, offset, cache in self.leaves:
-                ids, tf = cache.postings(reader, fieldname, text)
-                if len(ids):
-                    per_leaf.append((ids, tf, offset, cache.lengths(reader, fieldname)))
-                    df += len(ids)
-        if df:
-            idf = rsj_idf(self.size, df)
-            avgfl = self.avg_field_length(fieldname)
-            for ids, tf, offset, lengths in per_leaf:
-                ids_parts.append(ids.astype(np.int32) + np.int32(offset))
-                scores = bm25_tf(tf.astype(np.float64), lengths[ids], avgfl, k1, b)
-                contrib_parts.append(idf * scores)
-            found = (np.concatenate(ids_parts), np.concatenate(contrib_parts))
+        ids, tf = self.leaf_postings(fieldname, text)
+        if len(ids):
+            idf = rsj_idf(self.size, len(ids))
+            # bm25_tf with the length part read from the per-snapshot array
+            norm = self.length_norms(fieldname, b, k1)[ids]
+            tf = tf.astype(np.float64)
+            found = (ids, idf * (tf * (k1 + 1.0) / (tf + norm)))
         else:
-            found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64))
+            found = (_NO_IDS, np.zeros(0, dtype=np.float64))
         with self._contrib_lock:
             if key not in self._contrib:
                 self._contrib[key] = found
@@ -337,6 +361,10 @@ class Snapshot:
             "date": dates,
             "sid_rank": sid_rank,
         }
+
+
+_NO_IDS = np.zeros(0, dtype=np.int32)
+_NO_TF = np.zeros(0, dtype=np.float32)
 
 
 def _close_searcher(searcher: Any) -> None:
