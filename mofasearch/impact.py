@@ -377,7 +377,16 @@ class PostingsFile:
         self.fields: dict[str, tuple[_Terms, np.ndarray, np.ndarray, np.ndarray]] = {}
         #: fields the writer collected, with or without terms (files before it: unknown)
         self.declared = frozenset(header.get("declared", ()))
+        #: file offsets of each field's docs and weights arrays (read with ``pread``)
+        self._starts: dict[str, tuple[int, int]] = {}
         for fieldname in header["fields"]:
+            for name, dtype in ((f"{fieldname}.docs", "<i4"), (f"{fieldname}.weights", "<f4")):
+                if self._where[name][1] != np.dtype(dtype):
+                    raise ValueError(f"unexpected type of {name} in a postings side-car file")
+            self._starts[fieldname] = (
+                self._where[f"{fieldname}.docs"][0],
+                self._where[f"{fieldname}.weights"][0],
+            )
             self.fields[fieldname] = (
                 _Terms(arrays[f"{fieldname}.blob"], arrays[f"{fieldname}.term_offsets"]),
                 arrays[f"{fieldname}.post_offsets"],
@@ -402,21 +411,18 @@ class PostingsFile:
         i = terms.find(text.encode("utf-8"))
         if i < 0:
             return docs[:0], weights[:0]
-        lo, hi = int(post_offsets[i]), int(post_offsets[i + 1])
+        lo, hi = post_offsets[i : i + 2].tolist()
         if self._fd is None or hi == lo:
             return docs[lo:hi], weights[lo:hi]
-        return self._read(f"{fieldname}.docs", lo, hi), self._read(f"{fieldname}.weights", lo, hi)
-
-    def _read(self, name: str, lo: int, hi: int) -> np.ndarray:
-        """Items ``lo:hi`` of an array, read from the file: the search process keeps only what
-        it caches, not every page of the map it has touched."""
-        start, dtype = self._where[name]
-        size = dtype.itemsize
-        assert self._fd is not None
-        raw = os.pread(self._fd, (hi - lo) * size, start + lo * size)
-        if len(raw) != (hi - lo) * size:
-            raise OSError(f"short read from a postings file ({name})")
-        return np.frombuffer(raw, dtype=dtype)
+        # read from the file, not the map: the search process keeps only what it caches, not
+        # every page of the map it has touched (docs are int32, weights float32)
+        at_docs, at_weights = self._starts[fieldname]
+        fd, count = self._fd, (hi - lo) * 4
+        raw_docs = os.pread(fd, count, at_docs + lo * 4)
+        raw_weights = os.pread(fd, count, at_weights + lo * 4)
+        if len(raw_docs) != count or len(raw_weights) != count:
+            raise OSError(f"short read from a postings file ({fieldname})")
+        return np.frombuffer(raw_docs, dtype=np.int32), np.frombuffer(raw_weights, dtype=np.float32)
 
 
 def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
