@@ -64,6 +64,7 @@ def _check(ix: Index, phrases: list[str]) -> tuple[int, int]:
     snap = ix._acquire()
     matched = multiword_apart = 0
     try:
+        assert len(snap.leaves) == 2  # the phrase is checked per segment
         compiler = Compiler(snap, snap.schema, ix.ranking)
         for text in phrases:
             words = compiler._phrase_words(text)
