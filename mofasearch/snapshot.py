@@ -172,9 +172,11 @@ class Snapshot:
         found = self._norms.get(key)
         if found is None:
             avgfl = self.avg_field_length(fieldname)
+            lengths = np.zeros(self.size, dtype=np.float64)
             with self.lock:
-                parts = [cache.lengths(reader, fieldname) for reader, _, cache in self.leaves]
-            lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+                for reader, offset, cache in self.leaves:  # each segment at its docnums
+                    part = cache.lengths(reader, fieldname)[: cache.doccount]
+                    lengths[offset : offset + len(part)] = part
             found = (1.0 - b) + b * lengths / avgfl
             if k1 != 1.0:
                 found = k1 * found
