@@ -9,7 +9,10 @@ machine falls on both; each figure is the median of ``--repeats`` runs.
   naive Whoosh + Sudachi single-field build of the same text (the reference the targets use);
 - ``latency``: the first ``--questions`` JaQuAD questions, top-10 with ids and scores, and then
   with the snippets of all ten hits (``--snippet-cache 0`` also times the snippets without the
-  analyzed-piece cache), on one index built by the working tree.
+  analyzed-piece cache), on one index built by the working tree;
+- ``steps``: where a query's time goes, for each tree: the same questions with a timer around
+  each step of the search (evaluating the query, and within it the analysis of its words and
+  their contributions; the side terms' contributions; ranking; hits; facets), in ms a question.
 
 The protocol figures (peers, statutes, scale, cold start) come from ``python -m benchmarks.run``;
 this script isolates what each change bought.
@@ -123,6 +126,66 @@ def child_latency(task: dict[str, Any]) -> dict[str, Any]:
     return {"search": _percentiles(plain), "snippets": _percentiles(snipped)}
 
 
+#: (module, attribute, label) of the search steps ``steps`` times; a step missing from a tree
+#: (older code) is left out of its report
+STEPS = (
+    ("mofasearch.search", "evaluate", "evaluate"),
+    ("mofasearch.compile", "Compiler._word_weights", "evaluate: analysis of the words"),
+    ("mofasearch.compile", "Compiler._score_and_match", "evaluate: word contributions"),
+    ("mofasearch.compile", "Compiler._add_bigrams", "evaluate: bigrams"),
+    ("mofasearch.compile", "Compiler._eval_Phrase", "evaluate: phrases"),
+    ("mofasearch.search", "scored_terms", "side-term contributions"),
+    ("mofasearch.search", "rank", "rank"),
+    ("mofasearch.search", "_hit", "hits"),
+    ("mofasearch.search", "_facets", "facets"),
+)
+
+
+def child_steps(task: dict[str, Any]) -> dict[str, Any]:
+    import importlib
+
+    from benchmarks.data import default_data_dir, load_set
+    from mofasearch import Index
+    from mofasearch.errors import QuerySyntaxError
+
+    spent: dict[str, float] = {}
+
+    def timed(function: Any, label: str) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        return wrapper
+
+    for module_name, attribute, label in STEPS:
+        owner: Any = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        if hasattr(owner, name):
+            setattr(owner, name, timed(getattr(owner, name), label))
+    questions = load_set(default_data_dir(), "jaquad").questions[: 100 + task["questions"]]
+    ix = Index.open(task["path"])
+    asked = 0
+    total = 0.0
+    for i, q in enumerate(questions):
+        if i == 100:  # after the warm-up
+            spent.clear()
+        started = time.perf_counter()
+        try:
+            ix.search(q.text, limit=10, group_by_document=False)
+        except QuerySyntaxError:
+            continue
+        if i >= 100:
+            total += time.perf_counter() - started
+            asked += 1
+    per = 1000.0 / max(1, asked)
+    return {"total": total * per, **{label: value * per for label, value in spent.items()}}
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     pick = lambda p: ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000  # noqa: E731
@@ -153,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.child:
         task = json.loads(args.child)
-        result = child_build(task) if task["kind"] == "build" else child_latency(task)
+        children = {"build": child_build, "latency": child_latency, "steps": child_steps}
+        result = children[task["kind"]](task)
         print(json.dumps(result))
         return 0
     parts = set(args.parts.split(","))
@@ -165,8 +229,22 @@ def main(argv: list[str] | None = None) -> int:
         report: dict[str, Any] = {"before": args.before, "passages": args.passages}
         if "build" in parts:
             report["build"] = _builds(trees, work, args)
+        if "latency" in parts or "steps" in parts:
+            path = work / "jaquad"
+            run_child(
+                ROOT,
+                {
+                    "kind": "build",
+                    "engine": "mofa",
+                    "jobs": 1,
+                    "passages": 11_144,
+                    "path": str(path),
+                },
+            )
         if "latency" in parts:
-            report["latency"] = _latencies(trees, work, args)
+            report["latency"] = _latencies(trees, path, args)
+        if "steps" in parts:
+            report["steps"] = _steps(trees, path, args)
     print(json.dumps(report, indent=1))
     return 0
 
@@ -185,11 +263,7 @@ def _builds(trees: dict[str, Path], work: Path, args: Any) -> dict[str, float]:
     return {key: round(median_of(r, "seconds"), 2) for key, r in runs.items()}
 
 
-def _latencies(trees: dict[str, Path], work: Path, args: Any) -> dict[str, Any]:
-    path = work / "jaquad"
-    run_child(
-        ROOT, {"kind": "build", "engine": "mofa", "jobs": 1, "passages": 11_144, "path": str(path)}
-    )
+def _latencies(trees: dict[str, Path], path: Path, args: Any) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {}
     variants = [(label, None) for label in trees] + [("after", 0)]
     for _ in range(args.repeats):
@@ -204,6 +278,18 @@ def _latencies(trees: dict[str, Path], work: Path, args: Any) -> dict[str, Any]:
             for part in ("search", "snippets")
         }
         for key, r in runs.items()
+    }
+
+
+def _steps(trees: dict[str, Path], path: Path, args: Any) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(args.repeats):
+        for label in trees:
+            task = {"kind": "steps", "path": str(path), "questions": args.questions}
+            runs.setdefault(label, []).append(run_child(trees[label], task))
+    return {
+        label: {step: round(median_of(r, step), 3) for step in r[0] if all(step in x for x in r)}
+        for label, r in runs.items()
     }
 
 
