@@ -379,3 +379,20 @@ def test_a_timed_build_starts_after_the_engine_has_imported_its_libraries():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["[]", "False", "1", "1", "True"]
+
+
+def test_speed_steps_time_each_step_of_a_search_in_a_child(data, tmp_path, monkeypatch):
+    """``benchmarks.speed --parts steps``: the timers are installed in the child's search code
+    and every step of a plain search is reported, within the question's total."""
+    from benchmarks import speed
+
+    monkeypatch.setenv("MOFASEARCH_DATA", str(data))
+    path = tmp_path / "ix"
+    build = {"kind": "build", "engine": "mofa", "jobs": 1, "passages": 300, "path": str(path)}
+    speed.run_child(speed.ROOT, build)
+    steps = speed.run_child(speed.ROOT, {"kind": "steps", "path": str(path), "questions": 30})
+    for label in ("evaluate", "evaluate: analysis of the words", "side-term contributions"):
+        assert 0 < steps[label] < steps["total"], label
+    for label in ("rank", "hits", "facets"):
+        assert 0 < steps[label] < steps["total"], label
+    assert steps["evaluate: word contributions"] < steps["evaluate"]
