@@ -126,6 +126,9 @@ def child_latency(task: dict[str, Any]) -> dict[str, Any]:
     return {"search": _percentiles(plain), "snippets": _percentiles(snipped)}
 
 
+#: the latency and steps parts ask their questions of an index of every JaQuAD passage
+INDEX_PASSAGES = 11_144
+
 #: (module, attribute, label) of the search steps ``steps`` times; a step missing from a tree
 #: (older code) is left out of its report
 STEPS = (
@@ -226,10 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         trees = {"after": ROOT}
         if args.before:
             trees["before"] = export(args.before, work)
-        report: dict[str, Any] = {"before": args.before, "passages": args.passages}
+        report: dict[str, Any] = {"before": args.before}
         if "build" in parts:
+            report["build_passages"] = args.passages
             report["build"] = _builds(trees, work, args)
         if "latency" in parts or "steps" in parts:
+            report["index_passages"] = INDEX_PASSAGES
             path = work / "jaquad"
             run_child(
                 ROOT,
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     "kind": "build",
                     "engine": "mofa",
                     "jobs": 1,
-                    "passages": 11_144,
+                    "passages": INDEX_PASSAGES,
                     "path": str(path),
                 },
             )
