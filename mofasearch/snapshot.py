@@ -177,9 +177,7 @@ class Snapshot:
                 for reader, offset, cache in self.leaves:  # each segment at its docnums
                     part = cache.lengths(reader, fieldname)[: cache.doccount]
                     lengths[offset : offset + len(part)] = part
-            found = (1.0 - b) + b * lengths / avgfl
-            if k1 != 1.0:
-                found = k1 * found
+            found = k1 * ((1.0 - b) + b * lengths / avgfl)
             with self._contrib_lock:
                 self._norms[key] = found
         return found
