@@ -25,6 +25,10 @@ Fields (why each exists):
   field existed has none of its terms: its questions are ranked without it.
 - ``category`` (ID, column), ``datenum`` (column, ``YYYYMMDD`` or 0): filters, facets and date
   sorting read these as numpy arrays per segment.
+- ``label`` (column): the section's number and heading (see :func:`label_value`), so a
+  document's other matching sections are reported without decoding their stored fields (text
+  and tokens included: most of a stored record). A section written before the column existed
+  has the column's empty default there, and its stored fields are read instead.
 - stored only: ``ordinal``, ``title_text``, ``date``, ``url``, ``number``, ``path``, ``heading_text``,
   ``text`` (the body once, for snippets and ``get``), ``text_spans`` (the body's tokens with
   their offsets, packed: snippets highlight from them without analyzing the text again; an
@@ -89,6 +93,7 @@ def build_schema() -> Schema:
         "answer_types": KEYWORD(lowercase=False, scorable=False),
         "category": ID(stored=True, sortable=True),
         "datenum": COLUMN(columns.NumericColumn("i", default=0)),
+        "label": COLUMN(columns.VarBytesColumn()),
         "ordinal": STORED(),
         "title_text": STORED(),
         "date": STORED(),
@@ -101,6 +106,23 @@ def build_schema() -> Schema:
         "meta": STORED(),
     }
     return Schema(**fields)
+
+
+def label_value(number: str, heading: str) -> bytes:
+    """The ``label`` column's value: number and heading in UTF-8 around a NUL, never empty (the
+    column's default, b"", means "not written"); b"" for a number holding a NUL itself, whose
+    section is then reported from its stored fields."""
+    if "\x00" in number:
+        return b""
+    return number.encode("utf-8") + b"\x00" + heading.encode("utf-8")
+
+
+def label_parts(value: bytes) -> tuple[str, str] | None:
+    """(number, heading) of a ``label`` value; None for the empty default."""
+    if not value:
+        return None
+    number, _, heading = value.partition(b"\x00")
+    return number.decode("utf-8"), heading.decode("utf-8")
 
 
 _SIDE_ANALYZERS: dict[str, Any] = {}

@@ -482,18 +482,12 @@ def _hit(
     maker: Callable[[str], Any] | None,
 ) -> Hit:
     stored = snapshot.stored_fields(docnum)
-    other_sections = []
-    for other, other_score in others:
-        fields = snapshot.stored_fields(other)
-        other_sections.append(
-            (
-                fields["section_id"],
-                fields.get("number", ""),
-                fields.get("heading_text", ""),
-                other_score,
-            )
-        )
-    return hit_from_stored(stored, float(scores[docnum]), tuple(other_sections), maker)
+    labels = snapshot.section_labels([other for other, _ in others]) if others else []
+    other_sections = tuple(
+        (section_id, number, heading, other_score)
+        for (section_id, number, heading), (_, other_score) in zip(labels, others, strict=True)
+    )
+    return hit_from_stored(stored, float(scores[docnum]), other_sections, maker)
 
 
 def hit_from_stored(

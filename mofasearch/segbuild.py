@@ -36,7 +36,7 @@ from mofasearch import impact, pool
 from mofasearch.analysis.answertypes import answer_type_plan
 from mofasearch.analysis.fastpath import index_plan, span_plan
 from mofasearch.documents.model import Document, Section
-from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, side_analyzer
+from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, label_value, side_analyzer
 from mofasearch.snippets import pack_spans
 
 log = logging.getLogger("mofasearch.segbuild")
@@ -258,6 +258,8 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
     }
     if doc.category:
         fields["category"] = doc.category
+    if "label" in schema:
+        fields["label"] = label_value(section.number, section.heading)
     # the body's tokens for snippets, from the analysis the body field's indexing reuses (the
     # morphemes are cached per thread); only a schema from fast_schema knows how to make them
     plan = getattr(schema["body"], "span_plan", None) if "text_spans" in schema else None

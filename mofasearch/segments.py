@@ -160,9 +160,15 @@ class SegmentCache:
         return found
 
     def column(self, reader: Any, fieldname: str) -> list[Any]:
-        """The values of a column field for every document of the segment."""
+        """The values of a column field for every document of the segment (read through
+        ``reader``: the caller holds the snapshot's lock)."""
         found = self._columns.get(fieldname)
         if found is None:
             found = list(reader.column_reader(fieldname))
             self._columns[fieldname] = found
         return found
+
+    def columns_if_read(self, *fieldnames: str) -> tuple[list[Any], ...] | None:
+        """The columns' values when every one of them has been read already, else None."""
+        found = tuple(self._columns.get(name) for name in fieldnames)
+        return None if any(values is None for values in found) else found

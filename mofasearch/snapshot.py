@@ -19,6 +19,7 @@ snapshot's lock; the numpy work runs outside it.
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 import weakref
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from mofasearch.impact import open_postings
-from mofasearch.schema import SIDE_FIELDS
+from mofasearch.schema import SIDE_FIELDS, label_parts
 from mofasearch.scoring import RankingConfig, rsj_idf
 from mofasearch.segments import SegmentCache
 
@@ -326,6 +327,39 @@ class Snapshot:
                     cache.keep_stored(docnum - offset, found)
                 return dict(found)
         raise IndexError(docnum)
+
+    def section_labels(self, docnums: list[int]) -> list[tuple[str, str, str]]:
+        """(section id, number, heading) of sections, read from columns (a segment's columns
+        are loaded once, the first time one of its sections is asked for); a section written
+        without the ``label`` column is read from its stored fields."""
+        starts = [offset for _, offset, _ in self.leaves]
+        tables: dict[int, tuple[int, list[str], list[bytes] | None]] = {}
+        out = []
+        for docnum in map(int, docnums):
+            leaf = bisect.bisect_right(starts, docnum) - 1
+            if leaf < 0:
+                raise IndexError(docnum)
+            table = tables.get(leaf)
+            if table is None:
+                reader, offset, cache = self.leaves[leaf]
+                table = tables[leaf] = (offset, *self._labels(reader, cache))
+            offset, ids, labels = table
+            local = docnum - offset
+            parts = label_parts(labels[local]) if labels is not None else None
+            if parts is None:
+                stored = self.stored_fields(docnum)
+                parts = (stored.get("number", ""), stored.get("heading_text", ""))
+            out.append((ids[local], *parts))
+        return out
+
+    def _labels(self, reader: Any, cache: SegmentCache) -> tuple[list[str], list[bytes] | None]:
+        found = cache.columns_if_read("section_id", "label")
+        if found is None:
+            with self.lock:
+                ids = cache.column(reader, "section_id")
+                labels = cache.column(reader, "label") if "label" in reader.schema else None
+            found = (ids, labels)
+        return found
 
     # columns ----------------------------------------------------------------------------------
 
