@@ -78,7 +78,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--statute-files", type=int, help="only the first N statute files")
     p.add_argument("--scale", action="store_true", help="the 1k/10k/100k section series")
     p.add_argument("--scale-sizes", default=",".join(map(str, SCALE_SIZES)))
-    p.add_argument("--scale-engines", default="mofasearch,whoosh-sudachi")
+    p.add_argument("--scale-engines", default="mofasearch,mofasearch+grouped,whoosh-sudachi")
     p.add_argument("--cold-start", action="store_true", help="process start to first result")
     p.add_argument("--all", action="store_true", help="--statutes --scale --cold-start")
     p.add_argument(

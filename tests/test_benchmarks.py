@@ -145,7 +145,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
     # peers from the standard library and the core dependencies, so the smoke run needs no extra
     engines = ["fts5-trigram", "fts5-sudachi", "whoosh-sudachi"]
     if engine("mofasearch").missing() is None:
-        engines.append("mofasearch")
+        engines += ["mofasearch", "mofasearch+grouped"]
     argv = [
         "--data",
         str(data),
@@ -164,7 +164,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
         "--scale-sizes",
         "60",
         "--scale-engines",
-        "whoosh-sudachi",
+        "whoosh-sudachi,mofasearch+grouped",
         "--mofa-variant",
         "jobs2:writer.jobs=2",
         "--out",
@@ -178,7 +178,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
     assert set(results["corpora"]) == {"lawqa", "statutes", "scale-60"}
     lawqa = results["corpora"]["lawqa"]
     assert lawqa["sections"] == 40 and lawqa["analysis"]["morphemes"] > 1000
-    for name in engines:
+    for name in (e for e in engines if e != "mofasearch+grouped"):  # timed on mofasearch's
         build = lawqa["builds"][name]
         assert build["count"] == 40 and build["seconds"] > 0 and build["size_bytes"] > 0
         if name in ("whoosh-sudachi", "mofasearch"):  # the builds the targets compare
@@ -193,6 +193,10 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
         assert q["n"] == 12 and 0.2 < q["mrr@10"] <= q["recall@10"] <= q["recall@100"] <= 1
     assert lawqa["builds"]["fts5-sudachi"]["includes_terms_pass"] is True
     if "mofasearch" in engines:  # the writer-only variant is built and not asked
+        # the grouped search is timed on mofasearch's index, and in the scale series
+        assert results["sets"]["lawqa"]["latency"]["mofasearch+grouped"]["n"] == 12
+        assert "mofasearch+grouped" not in results["sets"]["lawqa"]["quality"]
+        assert results["corpora"]["scale-60"]["queries"]["mofasearch+grouped"]["n"] > 0
         assert lawqa["builds"]["mofasearch[writer.jobs=2]"]["count"] == 40
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["latency"]
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["quality"]

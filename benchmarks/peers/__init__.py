@@ -95,6 +95,7 @@ def missing_program(program: str) -> str | None:
 REGISTRY = {
     "mofasearch": "benchmarks.engines.mofa:MofaSearch",
     "mofasearch+snippets": "benchmarks.engines.mofa:MofaSnippets",
+    "mofasearch+grouped": "benchmarks.engines.mofa:MofaGrouped",
     "whoosh-sudachi": "benchmarks.peers.whoosh_sudachi:WhooshSudachi",
     "whoosh-default": "benchmarks.peers.whoosh_default:WhooshDefault",
     "whoosh-bigram": "benchmarks.peers.whoosh_bigram:WhooshBigram",
