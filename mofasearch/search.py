@@ -85,6 +85,11 @@ def allowed(snapshot: Snapshot, request: SearchRequest) -> np.ndarray:
     return mask
 
 
+#: a natural-language query matching fewer sections than this (documents when grouped) is
+#: followed by sections sharing only character bigrams, up to this many in all
+FILL_UNITS = 100
+
+
 def fill_candidates(
     snapshot: Snapshot,
     request: SearchRequest,
@@ -94,35 +99,43 @@ def fill_candidates(
     config: RankingConfig,
 ) -> np.ndarray:
     """Sections that share only character bigrams with a natural-language query, to follow its
-    matches when those do not fill the page (``limit + offset`` sections, or documents when
-    grouped). Words define the matches, as in any ranked search; but a content-poor question
-    (次のうち、正しいものを教えてください。) may hold few words the answer has, and a ranked
-    list cut short loses the answer that only shares characters. They come after every match,
-    best first, and count in ``total``."""
+    matches when there are few (:data:`FILL_UNITS`). Words define the matches, as in any ranked
+    search; but a content-poor question (次のうち、正しいものを教えてください。) may hold few
+    words the answer has, and a ranked list cut short loses the answer that only shares
+    characters. They come after every match (best first, or by date when sorted by date), up to
+    ``FILL_UNITS`` sections (documents) in all, and count in ``total`` and the facets: which
+    sections follow depends on the query alone, never on the page or the order asked for."""
     if not fill_needed(snapshot, request, result, mask, config):
         return _NONE
     matched = np.flatnonzero(mask)
-    extra = (scores > 0) & ~mask & allowed(snapshot, request)
-    if request.group_by_document and len(matched):
-        doc_codes = snapshot.columns["doc"]
-        extra &= ~np.isin(doc_codes, np.unique(doc_codes[matched]))
-    return np.flatnonzero(extra)
+    extra = np.flatnonzero((scores > 0) & ~mask & allowed(snapshot, request))
+    columns = snapshot.columns
+    best = extra[np.lexsort((columns["sid_rank"][extra], -scores[extra]))]
+    if not request.group_by_document:
+        return np.sort(best[: FILL_UNITS - len(matched)])
+    doc_codes = columns["doc"]
+    matched_docs = np.unique(doc_codes[matched])
+    best = best[~np.isin(doc_codes[best], matched_docs)]
+    codes = doc_codes[best]
+    _, first = np.unique(codes, return_index=True)
+    kept = codes[np.sort(first)][: FILL_UNITS - len(matched_docs)]
+    return np.sort(best[np.isin(codes, kept)])
 
 
 def fill_needed(
     snapshot: Snapshot, request: SearchRequest, result: Any, mask: np.ndarray, config: RankingConfig
 ) -> bool:
-    """Whether :func:`fill_candidates` may add sections (the matches do not fill the page)."""
-    need = request.offset + request.limit
-    if not (config.bigram_fill and result.fill and request.sort == "score") or need == 0:
+    """Whether :func:`fill_candidates` may add sections: the query asks for it and its matches
+    are fewer than :data:`FILL_UNITS` sections (documents when grouped)."""
+    if not (config.bigram_fill and result.fill):
         return False
     count = int(np.count_nonzero(mask))
-    if count < need:
+    if count < FILL_UNITS:
         return True
     if not request.group_by_document:
         return False
     have = np.count_nonzero(np.bincount(snapshot.columns["doc"][mask]))
-    return bool(have < need)
+    return bool(have < FILL_UNITS)
 
 
 _NONE = np.zeros(0, dtype=np.int64)
@@ -351,10 +364,10 @@ def run_search(
     columns = snapshot.columns
     picked, total = _page(candidates, ranking, columns, request)
     if len(extra):  # the second tier: sections sharing only bigrams, after every match
-        rest = replace(
+        rest = replace(  # (no room left on the page: the tier is only counted)
             request,
             offset=max(0, request.offset - total),
-            limit=request.offset + request.limit - max(request.offset, total),
+            limit=max(0, request.offset + request.limit - max(request.offset, total)),
         )
         more, more_total = _page(extra, Ranking(scores, extra, []), columns, rest)
         picked, total = picked + more, total + more_total

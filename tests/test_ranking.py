@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from mofasearch import Document, Section
+from mofasearch import Document, Section, search
 from mofasearch.compile import is_prose
 from mofasearch.errors import QuerySyntaxError
 from mofasearch.scoring import RankingConfig
@@ -113,18 +115,73 @@ def test_sections_sharing_only_bigrams_follow_too_few_matches(ix):
     assert [h.section_id for h in res][:2] == ["k#1", "n#1"]
     assert res.total == len(res)
     assert res[0].score > 0 and res[1].score > 0
-    # a page already full of matches gets no filling
-    assert [h.section_id for h in ix.search("会議録と草案", group_by_document=False, limit=1)] == [
-        "k#1"
-    ]
     # grouped by document, the second tier brings other documents only
     grouped = ix.search("会議録と草案", limit=10)
     assert [h.doc_id for h in grouped][:2] == ["kenpo", "naiyou"]
 
 
-def test_no_bigram_filling_for_operators_sorts_or_when_switched_off(ix):
+#: one match of 会議録と草案 (k#1) and documents whose sections share only the bigram 会議
+FILLED = [
+    DOCS[0],
+    *(
+        Document(
+            f"m{i}",
+            "記録",
+            [
+                Section(f"会議の内容は第{i}回目に公開された。", id=f"m{i}#1"),
+                Section("長い会議が続いた" + "。" * i, id=f"m{i}#2"),
+            ],
+            date=datetime.date(2000 + i % 3, 1, 1),
+        )
+        for i in range(5)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    with disk_index(tmp_path_factory.mktemp("filled"), FILLED) as index:
+        yield index
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_the_filled_result_set_does_not_depend_on_the_page_or_order(filled, grouped):
+    # which sections follow the matches is the query's, not the page's: every page and every
+    # sort order reports the same total and facets, and the pages put together are the list
+    whole = filled.search("会議録と草案", group_by_document=grouped, limit=100)
+    ids = [h.section_id for h in whole]
+    assert len(ids) == whole.total == (6 if grouped else 11)
+    for sort in ("score", "date", "-date"):
+        pages = [
+            filled.search("会議録と草案", group_by_document=grouped, limit=2, offset=i, sort=sort)
+            for i in range(0, whole.total + 2, 2)
+        ]
+        assert {p.total for p in pages} == {whole.total}
+        assert all(p.facets == whole.facets for p in pages)
+        paged = [h.section_id for p in pages for h in p]
+        assert sorted(paged) == sorted(ids) and len(paged) == len(set(paged))
+        assert paged[0] == "k#1"  # the match before every section sharing bigrams only
+        if sort != "score":  # the second tier in date order too
+            years = [h.date.year for h in [h for p in pages for h in p][1:]]
+            assert years == sorted(years, reverse=sort == "-date")
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_the_fill_stops_at_fill_units(filled, monkeypatch, grouped):
+    whole = filled.search("会議録と草案", group_by_document=grouped, limit=100)
+    monkeypatch.setattr(search, "FILL_UNITS", 3)
+    capped = filled.search("会議録と草案", group_by_document=grouped, limit=100)
+    assert [h.section_id for h in capped] == [h.section_id for h in whole][:3]
+    assert capped.total == 3
+    # a query matching FILL_UNITS sections already is not followed
+    monkeypatch.setattr(search, "FILL_UNITS", 1)
+    assert [h.section_id for h in filled.search("会議録と草案", group_by_document=grouped)] == [
+        "k#1"
+    ]
+
+
+def test_no_bigram_filling_for_operators_or_when_switched_off(ix):
     assert "n#1" not in _ids(ix, "会議録 AND 草案")
-    assert "n#1" not in _ids(ix, "会議録と草案", sort="date")
     assert _ids(ix, "会議録と草案", ranking=RankingConfig(bigram_fill=False)) == ["k#1"]
 
 
