@@ -14,6 +14,8 @@ import datetime
 import json
 import logging
 import os
+import re
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -21,7 +23,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mofasearch import __version__
-from mofasearch.errors import IndexNotFoundError, MofaSearchError, QuerySyntaxError
+from mofasearch.errors import (
+    IndexLockedError,
+    IndexNotFoundError,
+    MofaSearchError,
+    QuerySyntaxError,
+)
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -29,6 +36,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _MARK_TTY = ("\x1b[1;31m", "\x1b[0m")  # bold red, like grep --color
 _MARK_PLAIN = ("【", "】")
+
+#: option values that start with "-" (argparse would take them for options): --sort -date
+_DASH_VALUES = {"--sort": ("-date",)}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -39,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
     _quiet_whoosh_compile_warnings()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else argv))
     handler = _LogToStderr(debug)
     logger = logging.getLogger("mofasearch")
     logger.addHandler(handler)
@@ -60,10 +70,10 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
         _say("interrupted")
         return EXIT_INTERRUPTED
     except QuerySyntaxError as exc:
-        _fail(exc)
+        _fail(exc, args)
         return EXIT_USAGE
     except MofaSearchError as exc:
-        _fail(exc)
+        _fail(exc, args)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`mofasearch search … | head`): stop quietly.
@@ -78,6 +88,17 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
             "run with MOFASEARCH_DEBUG=1 for the traceback"
         )
         return EXIT_ERROR
+
+
+def _join_dash_values(argv: Sequence[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse reads a lone ``-date`` as an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _DASH_VALUES and arg in _DASH_VALUES[out[-1]] and "--" not in out:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,6 +164,7 @@ def _add_index(sub: Any) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from mofasearch import sources
+    from mofasearch.index import check_directory
     from mofasearch.progress import ProgressBar
 
     index_dir, _ = _index_dir(args)
@@ -154,6 +176,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 hint="pass the files or folders to index: `mofasearch index PATH ...`",
             )
         paths = [DEFAULT_CORPUS]
+    check_directory(index_dir)
     with ProgressBar() as bar:
         report = sources.sync(index_dir, paths, rebuild=args.rebuild, jobs=args.jobs, progress=bar)
     if args.json:
@@ -253,7 +276,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _open_index(index_dir: Path, *, build_if_missing: bool, synonyms: Any = None) -> Any:
     """Open the index; build the default one from corpus/ first when it does not exist yet."""
-    from mofasearch.index import Index
+    from mofasearch.index import Index, check_directory
 
     try:
         return Index.open(index_dir, synonyms=synonyms)
@@ -263,6 +286,7 @@ def _open_index(index_dir: Path, *, build_if_missing: bool, synonyms: Any = None
     from mofasearch import sources
     from mofasearch.progress import ProgressBar
 
+    check_directory(index_dir)
     _say(f"no index at {index_dir}/ yet: building it from {DEFAULT_CORPUS}/ first")
     with ProgressBar() as bar:
         report = sources.sync(index_dir, [DEFAULT_CORPUS], progress=bar)
@@ -317,19 +341,29 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
 def _hit_line(rank: int, hit: Any) -> str:
     date = hit.date.isoformat() if hit.date else "----------"
     where = _section_label(hit.section, tuple(hit.section_path) or (hit.heading,))
-    return "  ".join([f"{rank:>2}", f"{hit.score:6.2f}", hit.title, date, where])
+    return "  ".join([f"{rank:>2}", f"{hit.score:6.2f}", printable(hit.title), date, where])
 
 
 def _section_label(number: str, path: Sequence[str]) -> str:
     heading = " › ".join(p for p in path if p)
     label = f"§{number}" if number else ""
-    return " ".join(x for x in (label, heading) if x) or "(lead section)"
+    return printable(" ".join(x for x in (label, heading) if x) or "(lead section)")
+
+
+#: control characters (C0, DEL, C1): an ESC in an indexed title could drive the terminal
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with no control characters: line breaks and tabs become spaces,
+    other controls U+FFFD. One character for one, so snippet spans keep their offsets."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
 
 
 def mark_snippet(snippet: Any, *, tty: bool) -> str:
     """The snippet on one line with its matched spans marked (ANSI on a terminal, 【】 otherwise)."""
     start_mark, end_mark = _MARK_TTY if tty else _MARK_PLAIN
-    text = snippet.text.replace("\r", " ").replace("\n", " ")
+    text = printable(snippet.text)
     out, pos = [], 0
     for start, end in sorted(snippet.spans):
         if start < pos:  # overlapping spans: mark the union once
@@ -461,20 +495,24 @@ def _index_dir(args: argparse.Namespace) -> tuple[Path, bool]:
 
 
 def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
     return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def _iso_date(text: str) -> datetime.date:
@@ -520,12 +558,29 @@ def _say(message: str) -> None:
     print(f"mofasearch: {message}", file=sys.stderr, flush=True)
 
 
-def _fail(exc: MofaSearchError) -> None:
+def _fail(exc: MofaSearchError, args: argparse.Namespace) -> None:
     message = " ".join(str(exc).split()) or type(exc).__name__
     hint = getattr(exc, "hint", "")
     if hint and message.endswith(hint):  # the message already ends with the advice
         message = message[: -len(hint)].rstrip(" ;,.—-") or message
+    hint = _advice(exc, hint, getattr(args, "index", None))
     _say(f"{message} — {hint}" if hint else message)
+
+
+_INDEX_COMMAND = re.compile(r"`(mofasearch index\b[^`]*)`")
+
+
+def _advice(exc: MofaSearchError, hint: str, index: str | None) -> str:
+    """The library's hint as a command line to run here: commands name the ``--index`` given
+    (and drop the placeholder when none was); a lock has no timeout option to raise here."""
+    if isinstance(exc, IndexLockedError):
+        return "wait for the other writer to finish, then run the command again"
+
+    def concrete(match: re.Match[str]) -> str:
+        command = match.group(1).replace(" --index DIR", "")
+        return f"`{command} --index {shlex.quote(index)}`" if index else f"`{command}`"
+
+    return _INDEX_COMMAND.sub(concrete, hint)
 
 
 def _silence_stdout() -> None:

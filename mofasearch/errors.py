@@ -83,6 +83,16 @@ class IndexVersionError(IndexError_):
     hint = "rebuild it with `mofasearch index --rebuild`"
 
 
+class IndexDamagedError(IndexVersionError):
+    """An index file is truncated, corrupt or missing (a disk fault, a copy cut short).
+
+    A kind of :class:`IndexVersionError`: an index this mofasearch cannot read, and the remedy
+    is the same rebuild. ``path`` is the index directory; the message names the file if known.
+    """
+
+    hint = "rebuild it with `mofasearch index --rebuild`"
+
+
 class UnsafeIndexError(IndexError_):
     """The index files hold data that mofasearch refuses to load (e.g. a pickle of a disallowed class)."""
 
@@ -109,6 +119,7 @@ __all__ = [
     "IndexExistsError",
     "IndexLockedError",
     "IndexVersionError",
+    "IndexDamagedError",
     "UnsafeIndexError",
     "IndexStorageError",
     "QueryTimeoutError",

@@ -19,6 +19,7 @@ import errno
 import json
 import logging
 import os
+import stat
 import threading
 import weakref
 from collections.abc import Collection, Iterable, Iterator
@@ -32,11 +33,13 @@ from whoosh.index import EmptyIndexError
 from mofasearch import storage
 from mofasearch.documents.model import Document
 from mofasearch.errors import (
+    IndexDamagedError,
     IndexExistsError,
     IndexNotFoundError,
     IndexStorageError,
     IndexVersionError,
     MofaSearchError,
+    QuerySyntaxError,
 )
 from mofasearch.results import Results
 from mofasearch.schema import (
@@ -130,6 +133,12 @@ class Index:
         target = Path(path)
         ranking = _with_synonyms(ranking, synonyms)
         if not target.is_dir():
+            if target.exists():
+                raise IndexNotFoundError(
+                    f"no index in {target}: it is a file, not a directory",
+                    target,
+                    hint="give the index's directory, not a file",
+                )
             raise IndexNotFoundError(f"no index in {target} (no such directory)", target)
         with _storage_errors(target):
             store = storage.file_storage(target)
@@ -224,7 +233,9 @@ class Index:
                 snap.retire()
                 snap = None
             if snap is None:
-                with _storage_errors(self.path):
+                # opening reads every segment's directory and columns: a ValueError here is
+                # the file format's (a column of the wrong size), not the caller's
+                with _storage_errors(self.path, value_errors=True):
                     searcher = self._ix.searcher()
                     try:
                         snap = Snapshot(searcher, self._segment_caches, self._storage)
@@ -268,9 +279,10 @@ class Index:
         )
         snap = self._acquire()
         try:
-            return run_search(
-                snap, snap.schema, request, ranking or self.ranking, self._snippet_maker
-            )
+            with _storage_errors(self.path):
+                return run_search(
+                    snap, snap.schema, request, ranking or self.ranking, self._snippet_maker
+                )
         finally:
             snap.release()
 
@@ -300,7 +312,8 @@ class Index:
 
         snap = self._acquire()
         try:
-            return explain(snap, snap.schema, query, section_id, ranking or self.ranking)
+            with _storage_errors(self.path):
+                return explain(snap, snap.schema, query, section_id, ranking or self.ranking)
         finally:
             snap.release()
 
@@ -315,7 +328,7 @@ class Index:
         """The document as indexed (sections in their order), or None."""
         snap = self._acquire()
         try:
-            with snap.lock:
+            with snap.lock, _storage_errors(self.path):
                 stored = [dict(s) for s in snap.searcher.documents(doc_id=doc_id)]
         finally:
             snap.release()
@@ -342,8 +355,9 @@ class Index:
             segments = len(snap.leaves)
         finally:
             snap.release()
-        meta = _read_meta(self._storage) or {}
-        size = sum(self._storage.file_length(name) for name in self._storage.list())
+        with _storage_errors(self.path):
+            meta = _read_meta(self._storage) or {}
+            size = sum(self._storage.file_length(name) for name in self._storage.list())
         return {
             "path": str(self.path) if self.path else None,
             "documents": documents,
@@ -397,16 +411,71 @@ def _as_date(value: Any) -> datetime.date | None:
 
 
 def _section_number(value: str | None) -> str | None:
-    """``３．（２）`` and ``3(2)`` mean ``3.(2)``, as in the query language."""
+    """``３．（２）``, ``3(2)`` and ``§3.(2)`` mean ``3.(2)``, as in the query language."""
     if value is None:
         return None
     from mofasearch.query.values import section_number
 
-    return section_number(value)
+    try:
+        return section_number(value)
+    except ValueError as exc:
+        error = QuerySyntaxError(f"section filter: {exc}")
+        error.hint = "give a section number as search results show it, e.g. §3 or 3.(2)"
+        raise error from None
 
 
 def _has_whoosh_index(target: Path) -> bool:
-    return target.is_dir() and any(p.name.startswith("_MAIN_") for p in target.iterdir())
+    try:
+        return target.is_dir() and any(p.name.startswith("_MAIN_") for p in target.iterdir())
+    except OSError as exc:
+        raise _os_error(target, exc) from exc
+
+
+def check_directory(path: str | os.PathLike[str]) -> None:
+    """IndexStorageError naming ``path`` when it cannot hold an index: it or a parent is a
+    file, it cannot be listed, or it is missing and cannot be created. Nothing is created.
+
+    For callers that create the directory themselves (``sources.sync``), so that a wrong
+    ``--index`` is one clear error before any work is done.
+    """
+    target = Path(path)
+    try:
+        blocker = _file_in_the_way(target)
+        if blocker is not None:
+            raise _not_a_directory(target, blocker)
+        if target.is_dir():
+            _has_whoosh_index(target)  # lists it: IndexStorageError when it cannot be read
+            return
+        parent = next(p for p in target.absolute().parents if p.exists())
+    except OSError as exc:  # a parent that may not be searched
+        raise _os_error(target, exc) from exc
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise IndexStorageError(
+            f"cannot create the index directory {target}: no permission to write in {parent}",
+            target,
+        )
+
+
+def _file_in_the_way(target: Path) -> Path | None:
+    """``target`` or its nearest existing parent when that is not a directory, else None.
+
+    OSError when a parent cannot be searched."""
+    for candidate in (target, *target.parents):
+        try:
+            mode = candidate.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        return None if stat.S_ISDIR(mode) else candidate
+    return None
+
+
+def _not_a_directory(target: Path, blocker: Path) -> IndexStorageError:
+    what = "it is" if blocker == target else f"{blocker} is"
+    return IndexStorageError(
+        f"cannot use {target} as an index directory: {what} a file, not a directory",
+        target,
+        hint="choose another index directory, or move the file away",
+    )
 
 
 def _meta() -> dict[str, Any]:
@@ -468,13 +537,45 @@ def _check_meta(store: Any, target: Path) -> None:
 
 
 @contextmanager
-def _storage_errors(path: Path | None) -> Iterator[None]:
-    """Maps OS errors at the storage boundary to IndexStorageError / IndexNotFoundError."""
+def _storage_errors(path: Path | None, *, value_errors: bool = False) -> Iterator[None]:
+    """Maps errors at the storage boundary to the error family: OS errors to IndexStorageError
+    / IndexNotFoundError, what a truncated or corrupt file raises (and, where only the files
+    can cause one, ``ValueError``) to IndexDamagedError."""
+    damage: tuple[type[Exception], ...] = storage.DAMAGE_ERRORS
+    if value_errors:
+        damage = (*damage, ValueError)
     try:
         yield
     except MofaSearchError:
         raise
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise IndexNotFoundError(f"no index in {path}: {exc}", path) from exc
-        raise IndexStorageError(f"cannot use the index in {path}: {exc}", path) from exc
+        raise _os_error(path, exc) from exc
+    except damage as exc:
+        raise storage.damaged(path, exc) from exc
+
+
+def _os_error(path: Path | None, exc: OSError) -> MofaSearchError:
+    if path is not None and exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        try:
+            blocker = _file_in_the_way(path)
+        except OSError:
+            blocker = None
+        if blocker is not None:
+            return _not_a_directory(path, blocker)
+    if exc.errno == errno.ENOENT:
+        if path is not None and exc.filename and _is_inside(exc.filename, path):
+            # the directory and its TOC are there, a file the TOC lists is not
+            name = Path(exc.filename).name
+            return IndexDamagedError(
+                f"the index in {path} is damaged: its file {name} is missing", path
+            )
+        return IndexNotFoundError(f"no index in {path}: {exc}", path)
+    return IndexStorageError(f"cannot use the index in {path}: {exc}", path)
+
+
+def _is_inside(filename: str | bytes | os.PathLike[str], folder: Path) -> bool:
+    try:
+        inside = Path(os.fsdecode(filename)).resolve().parent == folder.resolve()
+        return inside and folder.is_dir()
+    except (OSError, ValueError):
+        return False

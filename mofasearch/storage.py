@@ -26,22 +26,55 @@ import re
 import struct
 import threading
 import time
+import zlib
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import FieldType, Schema, ensure_schema
-from whoosh.filedb.filestore import FileStorage, RamStorage, Storage
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage, OverlayStorage, RamStorage, Storage
 from whoosh.index import _CURRENT_TOC_VERSION, _DEF_INDEX_NAME, TOC, EmptyIndexError, FileIndex
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.system import _FLOAT_SIZE, _INT_SIZE, _LONG_SIZE
 from whoosh.util import random_name
 
-from mofasearch.errors import IndexVersionError, UnsafeIndexError
+from mofasearch.errors import IndexDamagedError, IndexVersionError, UnsafeIndexError
 from mofasearch.safepickle import SafeBufferFile, SafeStructFile, SafeW3Codec, load, loads
 
 log = logging.getLogger("mofasearch.storage")
 
 _SEGMENT_ID = re.compile(r"[0-9a-z]{1,64}")
+
+#: what reading a truncated or corrupt index file raises: Whoosh's fixed-size reads, unpickling
+#: (through the allow-list), zlib-compressed columns and blocks, stored text that is not UTF-8
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    UnicodeDecodeError,
+)
+
+#: also raised by Whoosh's readers on bytes that are not what the format says (a bad length, a
+#: wrong type where a pickle or a table was expected); caught only where files are opened
+_FORMAT_ERRORS: tuple[type[Exception], ...] = (
+    *DAMAGE_ERRORS,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    KeyError,
+)
+
+
+def damaged(
+    folder: str | os.PathLike[str] | None, exc: BaseException, name: str = ""
+) -> IndexDamagedError:
+    """The error for an index whose file ``name`` (when known) cannot be read."""
+    where = "memory" if not folder else os.fspath(folder)
+    what = f"{name} is truncated or corrupt" if name else "a file is truncated or corrupt"
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return IndexDamagedError(f"the index in {where} is damaged: {what} ({detail})", folder or None)
 
 
 def file_storage(path: str | os.PathLike[str], *, durable: bool = True) -> SafeFileStorage:
@@ -102,17 +135,8 @@ def _read_toc_file(storage: Storage, indexname: str, gen: int, schema: Any) -> T
             raise UnsafeIndexError(f"{where}: the TOC's generation does not match its name")
         stream.read_int()  # unused by Whoosh
         segments = load(stream.file, schema=True, where=where)
-    except (
-        EOFError,
-        struct.error,
-        pickle.UnpicklingError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        KeyError,
-    ) as exc:
-        raise IndexVersionError(f"{where}: the TOC cannot be read ({exc})", path=where) from exc
+    except _FORMAT_ERRORS as exc:
+        raise damaged(getattr(storage, "folder", None), exc, name) from exc
     finally:
         stream.close()
     schema = ensure_schema(schema)
@@ -199,19 +223,50 @@ class SafeFileIndex(FileIndex):
 
 
 class _SegmentReader(SegmentReader):
-    """Whoosh's ``SegmentReader``, closing its files if it fails to open."""
+    """Whoosh's ``SegmentReader``, closing every file it opened if it fails to open; a segment
+    whose files cannot be read is an IndexDamagedError naming its file.
 
-    def __init__(self, storage: Storage, schema: Any, segment: Any, **kwargs: Any) -> None:
+    Whoosh 2.7.4's ``__init__`` written out, because its ``open_compound_file`` leaves the file
+    open when the compound directory at the file's end cannot be read (a truncated copy).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        schema: Any,
+        segment: Any,
+        generation: int | None = None,
+        codec: Any = None,
+    ) -> None:
+        self.schema = schema
+        self.is_closed = False
+        self._segment = segment
+        self._segid = segment.segment_id()
+        self._gen = generation
+        name = segment.make_filename(segment.COMPOUND_EXT) if segment.is_compound() else ""
+        dbfile = files = None
         try:
-            super().__init__(storage, schema, segment, **kwargs)
-        except BaseException:
+            if name:
+                dbfile = storage.open_file(name)
+                files = CompoundStorage(dbfile, use_mmap=storage.supports_mmap)
+                # an overlay: a segment file may be added after the compound file was written
+                self._storage = OverlayStorage(files, storage)
+            else:
+                self._storage = storage
+            self._codec = codec if codec else segment.codec()
+            self._terms = self._codec.terms_reader(self._storage, segment)
+            self._perdoc = self._codec.per_document_reader(self._storage, segment)
+        except BaseException as exc:
             for part in ("_terms", "_perdoc"):
                 opened = self.__dict__.get(part)
                 if opened is not None:
                     opened.close()
-            files = self.__dict__.get("_storage")
-            if files is not None and files is not storage:
-                files.close()  # the segment's compound file
+            if files is not None:
+                files.close()  # and the file under it
+            elif dbfile is not None and not dbfile.is_closed:  # (closed if found hostile)
+                dbfile.close()
+            if isinstance(exc, _FORMAT_ERRORS):
+                raise damaged(getattr(storage, "folder", None), exc, name) from exc
             raise
 
 

@@ -20,6 +20,7 @@ from test_reliability_support import NOBODY, documents, public_directory, run_fo
 
 from mofasearch import Index
 from mofasearch.errors import IndexNotFoundError, IndexStorageError
+from mofasearch.index import check_directory
 from mofasearch.storage import file_storage
 
 
@@ -186,6 +187,40 @@ def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(IndexStorageError) as info:
         Index.create(tmp_path / "file" / "ix")
     assert str(tmp_path / "file") in str(info.value)
+
+
+def test_a_file_is_not_an_index_directory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(IndexNotFoundError, match="not a directory"):
+        Index.open(tmp_path / "file")
+    for target in (tmp_path / "file", tmp_path / "file" / "ix"):
+        with pytest.raises(IndexStorageError, match="not a directory"):
+            Index.create(target)
+        with pytest.raises(IndexStorageError, match="file is a file"):
+            check_directory(target / "deeper")
+    check_directory(tmp_path / "new" / "ix")  # missing is fine, and nothing is created
+    assert not (tmp_path / "new").exists()
+
+
+def test_unlistable_directory_is_a_storage_error() -> None:
+    with public_directory() as root:
+        path = root / "ix"
+        path.mkdir(mode=0)
+
+        def as_nobody() -> list[str]:
+            found = []
+            for attempt in (Index.open_or_create, Index.create, check_directory):
+                try:
+                    attempt(path)
+                except IndexStorageError as exc:
+                    found.append(f"{type(exc).__name__}: {exc}")
+            return found
+
+        result = run_forked(as_nobody, uid=NOBODY)
+        assert "ok" in result, result
+        assert len(result["ok"]) == 3, result
+        for message in result["ok"]:
+            assert str(path) in message and "ermission denied" in message
 
 
 def test_cli_on_missing_index_is_one_clear_line(tmp_path: Path) -> None:

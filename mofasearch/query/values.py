@@ -86,11 +86,12 @@ def section_number(text: str) -> str:
     """Normalize a section number the way documents store it: ``３．（２）`` -> ``3.(2)``.
 
     Components are separated by ``.``; a parenthesized component also starts a new one, so
-    ``3(2)`` is ``3.(2)``. A trailing ``.`` (``3.``) is dropped.
+    ``3(2)`` is ``3.(2)``. A trailing ``.`` (``3.``) is dropped, and so is a leading ``§``: search
+    results label sections ``§3.(2)``, and that is what a user copies.
     """
-    value = "".join(unicodedata.normalize("NFKC", text).split()).rstrip(".")
+    value = "".join(unicodedata.normalize("NFKC", text).split()).removeprefix("§").rstrip(".")
     if not value:
-        raise ValueError("empty section number")
+        raise ValueError(f"empty section number: {text!r} (use 3, 3.(2) or ３．（２）)")
     parts: list[str] = []
     for piece in value.split("."):
         # "3(2)" -> "3", "(2)"; anything left over (stray or nested parentheses) is an error.
