@@ -374,12 +374,36 @@ def is_prose(text: str) -> bool:
 
 
 def category_mask(snapshot: Snapshot, name: str) -> np.ndarray:
+    """Sections of documents whose category is ``name`` or holds it as part of its path: a MOFA
+    page's category is its breadcrumb trail (``会談・訪問 › 小泉総理大臣``), so
+    ``会談・訪問``, ``小泉総理大臣`` and the whole trail all select it."""
     columns = snapshot.columns
-    try:
-        code = columns["category_names"].index(name)
-    except ValueError:
+    wanted = category_parts(name)
+    codes = [
+        code
+        for code, category in enumerate(columns["category_names"])
+        if category and _holds_run(category_parts(category), wanted)
+    ]
+    if not wanted or not codes:
         return np.zeros(snapshot.size, dtype=bool)
-    return columns["category"] == code  # type: ignore[no-any-return]
+    return np.isin(columns["category"], codes)  # type: ignore[no-any-return]
+
+
+#: what separates the levels of a category path (the MOFA parser joins breadcrumbs with " › ")
+_CATEGORY_LEVELS = re.compile(r"\s*[›>＞]\s*")
+
+
+def category_parts(category: str) -> tuple[str, ...]:
+    """The levels of a category path, compared width- and space-insensitively (NFKC, no spaces)."""
+    text = unicodedata.normalize("NFKC", category)
+    parts = ("".join(part.split()) for part in _CATEGORY_LEVELS.split(text))
+    return tuple(part for part in parts if part)
+
+
+def _holds_run(parts: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Whether ``wanted`` is a run of consecutive levels of ``parts``."""
+    n = len(wanted)
+    return any(parts[i : i + n] == wanted for i in range(len(parts) - n + 1))
 
 
 def date_mask(snapshot: Snapshot, since: Any, until: Any) -> np.ndarray:

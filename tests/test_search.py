@@ -217,3 +217,37 @@ def test_any_query_gives_results_or_syntax_error(ix, query):
         assert 0 <= exc.position <= len(query)
         return
     assert res.total >= len(res)
+
+
+def test_a_category_filter_selects_any_level_of_the_breadcrumb_trail(tmp_path):
+    from mofasearch import Document, Section
+
+    categories = {
+        "koizumi": "会談・訪問 › 小泉総理大臣",
+        "minister": "会談・訪問 › 外務大臣",
+        "economy": "経済",
+        "plain": None,
+    }
+    with Index.create(tmp_path / "index") as index:
+        with index.writer() as w:
+            for doc_id, category in categories.items():
+                section = Section(text="首脳会談で経済協力について話し合った。")
+                w.add(Document(id=doc_id, title="会談", sections=[section], category=category))
+
+        def found(**kwargs):
+            return sorted(h.doc_id for h in index.search("会談", limit=10, **kwargs))
+
+        assert found(category="会談・訪問") == ["koizumi", "minister"]
+        assert found(category="小泉総理大臣") == ["koizumi"]
+        assert found(category="会談・訪問 › 小泉総理大臣") == ["koizumi"]
+        assert found(category="会談・訪問>小泉総理大臣") == ["koizumi"]  # spaces, ASCII >
+        assert found(category="ｹｲｻﾞｲ") == [] and found(category="経済") == ["economy"]
+        assert found(category="小泉総理大臣 › 会談・訪問") == []  # levels in their order
+        assert found(category="会談") == []  # a level, not a part of one
+        assert sorted(h.doc_id for h in index.search("会談 category:外務大臣")) == ["minister"]
+        # the facets keep each category's whole trail
+        assert index.search("会談").facets["category"] == {
+            "会談・訪問 › 小泉総理大臣": 1,
+            "会談・訪問 › 外務大臣": 1,
+            "経済": 1,
+        }
