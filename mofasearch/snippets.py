@@ -36,8 +36,11 @@ from typing import Any, Final
 
 import numpy as np
 
-#: characters analyzed from the beginning when no sentence contains a term verbatim
+#: characters analyzed at a time, from the beginning, when no sentence contains a term verbatim
 ANALYZE_FALLBACK: Final = 1000
+#: ... until one of these windows holds a match or this many characters were analyzed (a match
+#: through a reading may lie anywhere in a long section, or only in the title)
+ANALYZE_LIMIT: Final = 4000
 #: at most this many candidate sentences of a long text are analyzed
 MAX_CANDIDATES: Final = 8
 #: occurrences of one term looked at when screening a long text
@@ -297,18 +300,35 @@ def _regions(
             hits.setdefault(bisect_right(starts, at) - 1, set()).add(term)
             at, seen = folded.find(term, at + len(term)), seen + 1
     ranked = sorted((-len(found), index) for index, found in hits.items() if index >= 0)
-    chosen, used = [], 0
-    for _, index in ranked[:MAX_CANDIDATES]:
-        start, end = units[index]
-        chosen.append(units[index])
-        used += end - start
-    if not chosen:  # a match may come only through a reading: look at the beginning
-        for start, end in units:
-            if used + end - start > ANALYZE_FALLBACK:
-                break
-            chosen.append((start, end))
-            used += end - start
-    return sorted(chosen)
+    return sorted(units[index] for _, index in ranked[:MAX_CANDIDATES])
+
+
+def _scan(
+    text: str,
+    units: list[tuple[int, int]],
+    chains: list[tuple[Any, Collection[str], bool]],
+    known: Tokens | None,
+) -> tuple[list[tuple[int, int]], list[_Match]]:
+    """No sentence holds a term verbatim (a match only through a reading): the sentences of
+    the first window of about ``ANALYZE_FALLBACK`` characters whose analysis finds a match, and
+    those matches; the first window when none does within ``ANALYZE_LIMIT`` characters."""
+    first: list[tuple[int, int]] = []
+    window: list[tuple[int, int]] = []
+    used = analyzed = 0
+    for unit in units:
+        if window and used + unit[1] - unit[0] > ANALYZE_FALLBACK:
+            found = find_matches(text, window, chains, known)
+            if found:
+                return window, found
+            first = first or window
+            analyzed += used
+            window, used = [], 0
+            if analyzed >= ANALYZE_LIMIT:
+                return first, []
+        window.append(unit)
+        used += unit[1] - unit[0]
+    found = find_matches(text, window, chains, known) if window else []
+    return (window, found) if found or not first else (first, [])
 
 
 def _chains(
@@ -571,7 +591,13 @@ def _snippet(
     analyzed = (
         _regions(text, units, (t for _, wanted, _ in chains for t in wanted)) if chains else []
     )
-    matches = whole + find_matches(text, analyzed, chains, known)
+    if analyzed:
+        matches = whole + find_matches(text, analyzed, chains, known)
+    elif chains:
+        analyzed, found = _scan(text, units, chains, known)
+        matches = whole + found
+    else:
+        matches = whole
     fragments = _fragments(units, matches, size, max_fragments)
     # sentences added for context were not analyzed yet: their matches are highlighted too
     done = set(analyzed)

@@ -46,3 +46,26 @@ def test_a_bigram_only_match_is_highlighted_and_word_matches_skip_the_bigram_pas
             "京都",
             "議定書",
         }
+
+
+def test_a_kana_query_is_highlighted_deep_in_a_long_section(tmp_path):
+    from mofasearch import Document, Section
+    from mofasearch.snippets import ANALYZE_LIMIT
+
+    filler = "会合では経済協力と人的交流の拡大について意見交換を行った。" * 60  # 1,740 chars
+    texts = {
+        "deep": filler + "首脳は京都で会談した。" + filler,
+        "beyond": filler * 3 + "首脳は京都で会談した。",
+    }
+    assert len(filler) * 3 > ANALYZE_LIMIT
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            for doc_id, text in texts.items():
+                w.add(Document(id=doc_id, title="会合", sections=[Section(text=text)]))
+        hits = {h.doc_id: h for h in ix.search("きょうと", limit=5)}
+        assert set(hits) == {"deep", "beyond"}
+        deep = hits["deep"].snippet
+        assert {deep.text[a:b] for a, b in deep.spans} == {"京都"}
+        # past ANALYZE_LIMIT characters the reading is not looked for: the section's start
+        beyond = hits["beyond"].snippet
+        assert beyond.spans == () and beyond.text.startswith("会合では")
