@@ -12,7 +12,22 @@ The manifest is written (atomically, by rename) only after the commit. A crash i
 an index that is ahead of its manifest, and the next run simply redoes the same adds and deletes,
 which are idempotent. A file that fails to parse is reported and not recorded, so the next run
 retries it; when a file that was indexed before now fails, its previous documents are kept (and
-its previous record, so it still counts as changed) until it parses again.
+its record, marked so that it still counts as changed) until it parses again.
+
+Bad input never costs data. A folder that cannot be listed (or a root that cannot be examined)
+is a rejected input like a bad file: the files recorded under it are kept, not taken for
+deleted, and the run exits 1 naming it. The walk skips any folder that is a mofasearch index
+(see :func:`mofasearch.documents.iter_source_files`), so ``mofasearch index .`` does not read
+the index it writes; that index holds its metadata file from its creation on, before the walk.
+
+A document id belongs to one file. A file producing an id that another file already holds is
+rejected, naming both; the holder keeps its document and the rejected file is retried every run,
+so the clash is reported until it is resolved, and once the holder drops the id or goes away
+the other file is indexed. The ids a changed file held before are reserved for it during the
+run, so a holder keeps its ids whatever the order files are visited in (between two new files,
+the first in the walk wins); the documents a rejected file keeps from before give way to a file
+that produces their ids now. An id repeated inside one file is indexed once (the last record
+wins, as ``Writer.add`` would have it) and logged as a warning naming the file.
 
 A file counts as unchanged when its size and ``mtime_ns`` are as recorded (the hash is computed
 only when they differ, and a touched file whose hash is the same is not re-indexed). Like
@@ -186,7 +201,8 @@ class Manifest:
         return (self.index_dir / key).resolve()
 
     def owners(self) -> Counter[str]:
-        """How many recorded files produce each document id (ids can collide across files)."""
+        """How many recorded files produce each document id: one, except in a manifest written
+        before clashing ids were rejected."""
         counts: Counter[str] = Counter()
         for files in self.roots.values():
             for rec in files.values():
@@ -223,6 +239,8 @@ class _Job:
 class _Plan:
     jobs: list[_Job] = field(default_factory=list)
     deletions: list[tuple[str, str, str]] = field(default_factory=list)  # key, rel, display
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # display, reason
+    roots: dict[str, tuple[str, bool]] = field(default_factory=dict)  # key: display, is a folder
     refreshed: list[tuple[str, str, FileRecord]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)  # keys of roots that are gone
     unchanged: int = 0
@@ -233,27 +251,64 @@ class _Plan:
 
 
 def _plan(manifest: Manifest, roots: Sequence[Path], displays: Sequence[str]) -> _Plan:
-    from mofasearch.documents import iter_source_files
-
     plan = _Plan()
+    shared = {doc_id for doc_id, n in manifest.owners().items() if n > 1}
     for root, display in zip(roots, displays, strict=True):
-        key = manifest.root_key(root)
-        known = manifest.roots.setdefault(key, {})
-        root_dir = root if root.is_dir() else root.parent
-        seen: set[str] = set()
-        for path in sorted(iter_source_files(root)):
-            rel = Path(os.path.relpath(path, root_dir)).as_posix()
-            seen.add(rel)
-            shown = os.path.join(display, rel) if root.is_dir() else display
-            _plan_file(plan, key, rel, Path(path), root_dir, shown, known.get(rel))
-        for rel in sorted(set(known) - seen):
-            shown = os.path.join(display, rel) if root.is_dir() else display
-            plan.deletions.append((key, rel, shown))
+        _plan_root(plan, manifest, root, display, shared)
     return plan
 
 
+def _plan_root(plan: _Plan, manifest: Manifest, root: Path, display: str, shared: set[str]) -> None:
+    """Plan one root: its files to (re)load, and its recorded files to forget.
+
+    Recorded files under a folder that could not be listed are neither: not seeing a file is
+    not knowing it is gone. Files that share an id with another recorded file (a manifest
+    written before clashes were rejected) are reloaded, so the clash is settled and reported.
+    """
+    from mofasearch.documents import iter_source_files
+
+    try:
+        is_dir = root.is_dir()
+    except OSError as exc:
+        plan.unreadable.append((display, f"cannot examine it: {exc.strerror or exc}"))
+        return
+    key = manifest.root_key(root)
+    known = manifest.roots.setdefault(key, {})
+    root_dir = root if is_dir else root.parent
+    plan.roots[key] = (display, is_dir)
+    unlisted: list[str] = []
+
+    def cannot_list(folder: Path, error: DocumentParseError) -> None:
+        rel = Path(os.path.relpath(folder, root_dir)).as_posix()
+        unlisted.append(rel)
+        plan.unreadable.append((_shown(display, rel, is_dir), _reason(error)))
+
+    seen: set[str] = set()
+    for path in sorted(iter_source_files(root, on_error=cannot_list)):
+        rel = Path(os.path.relpath(path, root_dir)).as_posix()
+        seen.add(rel)
+        prev = known.get(rel)
+        force = prev is not None and not shared.isdisjoint(prev.doc_ids)
+        _plan_file(plan, key, rel, Path(path), root_dir, _shown(display, rel, is_dir), prev, force)
+    for rel in sorted(set(known) - seen):
+        if not any(folder == "." or rel.startswith(folder + "/") for folder in unlisted):
+            plan.deletions.append((key, rel, _shown(display, rel, is_dir)))
+
+
+def _shown(display: str, rel: str, is_dir: bool) -> str:
+    """A file (or folder) under a root as the user would write it."""
+    return os.path.join(display, rel) if is_dir and rel != "." else display
+
+
 def _plan_file(
-    plan: _Plan, key: str, rel: str, path: Path, root_dir: Path, shown: str, prev: FileRecord | None
+    plan: _Plan,
+    key: str,
+    rel: str,
+    path: Path,
+    root_dir: Path,
+    shown: str,
+    prev: FileRecord | None,
+    force: bool = False,
 ) -> None:
     job = _Job(key, rel, path, root_dir, shown, prev)
     try:
@@ -263,7 +318,8 @@ def _plan_file(
         plan.jobs.append(job)
         return
     job.size, job.mtime_ns = st.st_size, st.st_mtime_ns
-    if prev is not None and (prev.size, prev.mtime_ns) == (job.size, job.mtime_ns):
+    unchanged = prev is not None and (prev.size, prev.mtime_ns) == (job.size, job.mtime_ns)
+    if unchanged and not force:
         plan.unchanged += 1
         return
     try:
@@ -272,7 +328,7 @@ def _plan_file(
         job.error = exc.strerror or str(exc)
         plan.jobs.append(job)
         return
-    if prev is not None and prev.sha256 == job.sha256:
+    if prev is not None and prev.sha256 == job.sha256 and not force:
         # Touched but not changed: remember the new stat so the next run skips hashing it.
         plan.refreshed.append(
             (key, rel, FileRecord(job.size, job.mtime_ns, prev.sha256, prev.doc_ids))
@@ -309,8 +365,10 @@ def sync(
 
     ``paths`` None means every root the index remembers. Roots the index remembers but that
     are not in ``paths`` are left alone. ``rebuild`` starts from an empty index and manifest
-    (keeping the remembered roots when ``paths`` is None). Files that fail to parse end up in
-    :attr:`SyncReport.rejected`; everything else is indexed in one commit.
+    (keeping the remembered roots when ``paths`` is None). Files that fail to parse or to be
+    read, folders that cannot be listed and files whose document ids another file holds end up
+    in :attr:`SyncReport.rejected` (what they produced before is kept); everything else is
+    indexed in one commit.
 
     A rebuild replaces the old index in that one commit, so searches see the old index until
     then and a rebuild that fails or is interrupted leaves it as it was. Only an index this
@@ -336,10 +394,9 @@ def sync(
         else:
             manifest = Manifest.load(index_dir)
         plan = _plan(manifest, roots, displays)
+        report.rejected.extend(plan.unreadable)
         if paths is None:
-            plan.forgotten = [
-                k for k in sorted(manifest.roots) if not manifest.root_path(k).exists()
-            ]
+            plan.forgotten = [k for k in sorted(manifest.roots) if _gone(manifest.root_path(k))]
             report.forgotten_roots = [str(manifest.root_path(k)) for k in plan.forgotten]
         if plan.needs_writer or rebuild:
             _apply(w, manifest, plan, report, progress)
@@ -368,12 +425,12 @@ def _resolve_roots(
     if paths is None:
         manifest = Manifest.load(index_dir) if index_dir.is_dir() else Manifest(index_dir)
         keys = sorted(manifest.roots)
-        roots = [manifest.root_path(k) for k in keys]
-        return [r for r in roots if r.exists()], [str(r) for r in roots if r.exists()]
+        roots = [r for r in (manifest.root_path(k) for k in keys) if not _gone(r)]
+        return roots, [str(r) for r in roots]
     roots, displays = [], []
     for given in paths:
         root = Path(given)
-        if not root.exists():
+        if _gone(root):
             raise MofaSearchError(
                 f"no such file or directory: {os.fspath(given)}",
                 hint="check the path (run `mofasearch index` with no PATH to use corpus/)",
@@ -383,6 +440,18 @@ def _resolve_roots(
     return roots, displays
 
 
+def _gone(path: Path) -> bool:
+    """Whether ``path`` is known not to exist; a path that cannot be examined (permission
+    denied on the way) is not gone, and planning it reports why it cannot be read."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _apply(
     writer: Any,
     manifest: Manifest,
@@ -390,44 +459,190 @@ def _apply(
     report: SyncReport,
     progress: ProgressCallback | None,
 ) -> None:
-    """Load and add each planned file, then delete what no file produces any more."""
+    """Load and add each planned file, then delete what no file produces any more.
+
+    A file claiming an id reserved for a file not yet loaded waits until every other file is
+    done (see :class:`_Claims`); only then is it indexed or rejected.
+    """
     from mofasearch.documents import load_file
 
     stale: set[str] = set()
-    if progress is not None and plan.jobs:  # start the clock before the first file
-        progress(SyncProgress(0, len(plan.jobs), 0, 0))
-    for done, job in enumerate(plan.jobs, start=1):
-        docs = _load(load_file, job, report)
-        if docs is not None:
-            for doc in docs:
-                writer.add(doc)
-                report.sections_added += len(doc.sections)
-            report.documents_added += len(docs)
-            new_ids = tuple(doc.id for doc in docs)
-            if job.previous is not None:
-                stale.update(set(job.previous.doc_ids) - set(new_ids))
-                report.changed.append(job.display)
-            else:
-                report.added.append(job.display)
-            record = FileRecord(job.size, job.mtime_ns, job.sha256, new_ids)
-            manifest.roots[job.key][job.rel] = record
-        if progress is not None:
-            progress(
-                SyncProgress(
-                    done, len(plan.jobs), report.documents_added, report.sections_added, job.display
-                )
-            )
     for key, rel, shown in plan.deletions:
         stale.update(manifest.roots[key].pop(rel).doc_ids)
         report.removed.append(shown)
     for key in plan.forgotten:  # a remembered root that is gone: its files count as deleted
         for rec in manifest.roots.pop(key).values():
             stale.update(rec.doc_ids)
+    claims = _Claims(manifest, plan)
+    waiting: list[tuple[_Job, list[Document]]] = []
+    if progress is not None and plan.jobs:  # start the clock before the first file
+        progress(SyncProgress(0, len(plan.jobs), 0, 0))
+    for done, job in enumerate(plan.jobs, start=1):
+        docs = _load(load_file, job, report)
+        if docs is None:
+            claims.reject(job)
+        elif claims.must_wait(job, docs):
+            waiting.append((job, docs))
+        else:
+            _settle(writer, manifest, claims, job, docs, report, stale)
+        if progress is not None:
+            progress(
+                SyncProgress(
+                    done, len(plan.jobs), report.documents_added, report.sections_added, job.display
+                )
+            )
+    claims.lift(job for job, _ in waiting)
+    for job, docs in waiting:
+        _settle(writer, manifest, claims, job, docs, report, stale)
+    for job in claims.rejected:
+        # Its record matches no file, so the next run retries it even when it did not change
+        # (a file rejected for a clash is unchanged while the other file holds the id).
+        manifest.roots[job.key][job.rel] = FileRecord(-1, -1, "", claims.kept_by(job))
     still_owned = manifest.owners()
     for doc_id in sorted(stale):
         if doc_id not in still_owned:
             writer.delete(doc_id)
             report.documents_deleted += 1
+
+
+def _settle(
+    writer: Any,
+    manifest: Manifest,
+    claims: _Claims,
+    job: _Job,
+    docs: list[Document],
+    report: SyncReport,
+    stale: set[str],
+) -> None:
+    """Index one loaded file, or reject it when another file holds one of its ids."""
+    docs = _unique(docs, job.display)
+    new_ids = tuple(doc.id for doc in docs)
+    clash = claims.clash(job, new_ids)
+    if clash is not None:
+        report.rejected.append((job.display, clash))
+        log.debug("rejected %s: %s", job.display, clash)
+        claims.reject(job)
+        return
+    for doc in docs:
+        writer.add(doc)
+        report.sections_added += len(doc.sections)
+    report.documents_added += len(docs)
+    if job.previous is not None:
+        stale.update(set(job.previous.doc_ids) - set(new_ids))
+        report.changed.append(job.display)
+    else:
+        report.added.append(job.display)
+    claims.take(job, new_ids)
+    manifest.roots[job.key][job.rel] = FileRecord(job.size, job.mtime_ns, job.sha256, new_ids)
+
+
+def _unique(docs: list[Document], display: str) -> list[Document]:
+    """One document per id, the last of each (as ``Writer.add`` keeps); repeats are logged."""
+    by_id = {doc.id: doc for doc in docs}
+    if len(by_id) < len(docs):
+        repeated = [doc_id for doc_id, n in Counter(doc.id for doc in docs).items() if n > 1]
+        shown = ", ".join(repr(doc_id) for doc_id in repeated[:5])
+        if len(repeated) > 5:
+            shown += f" and {len(repeated) - 5} more"
+        ids = "document ids" if len(repeated) > 1 else "document id"
+        log.warning(
+            "%s: %s %s more than once; only the last record of each is indexed",
+            display,
+            ids,
+            shown + (" appear" if len(repeated) > 1 else " appears"),
+        )
+    return list(by_id.values())
+
+
+class _Claims:
+    """Which file holds each document id during one run: never more than one.
+
+    Files the run does not reload hold the ids they produced. The ids a reloaded file held
+    before are reserved for it until it has been loaded: another file claiming one of them
+    waits (:meth:`must_wait`) until every file that does not wait is done. So a file that keeps
+    its ids keeps them whatever the order of the walk, and files that swap ids both succeed.
+    A rejected file keeps its previous ids only as long as no file produces them now: what
+    is kept to spare data gives way to what is on disk.
+    """
+
+    def __init__(self, manifest: Manifest, plan: _Plan) -> None:
+        self._manifest = manifest
+        self._roots = plan.roots
+        reloading = {(job.key, job.rel) for job in plan.jobs}
+        self.held: dict[str, tuple[str, str]] = {}
+        for key, files in sorted(manifest.roots.items()):
+            for rel, rec in sorted(files.items()):
+                if (key, rel) not in reloading:
+                    for doc_id in rec.doc_ids:
+                        self.held.setdefault(doc_id, (key, rel))
+        self.reserved: dict[str, tuple[str, str]] = {}
+        for job in plan.jobs:
+            for doc_id in job.previous.doc_ids if job.previous else ():
+                if doc_id not in self.held:
+                    self.reserved.setdefault(doc_id, (job.key, job.rel))
+        self.kept: dict[str, tuple[str, str]] = {}
+        self.rejected: list[_Job] = []  # those that had documents before
+
+    def must_wait(self, job: _Job, docs: list[Document]) -> bool:
+        me = (job.key, job.rel)
+        return any(self.reserved.get(doc.id, me) != me for doc in docs)
+
+    def lift(self, jobs: Iterable[_Job]) -> None:
+        """The waiting files wait no more: their reservations are dropped and, in order, each
+        takes what is free."""
+        waiting = {(job.key, job.rel) for job in jobs}
+        self.reserved = {i: owner for i, owner in self.reserved.items() if owner not in waiting}
+
+    def clash(self, job: _Job, ids: Sequence[str]) -> str | None:
+        """Why ``job`` cannot have ``ids`` (naming the file that holds them), or None."""
+        me = (job.key, job.rel)
+        others = ((i, self.held.get(i, me), self.reserved.get(i, me)) for i in ids)
+        taken = [(i, held if held != me else reserved) for i, held, reserved in others]
+        taken = [(i, holder) for i, holder in taken if holder != me]
+        if not taken:
+            return None
+        doc_id, holder = taken[0]
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        return (
+            f"document id {doc_id!r}{more} is also in {self._name(holder)}, which keeps it; "
+            "a document id must come from one file only"
+        )
+
+    def take(self, job: _Job, ids: Sequence[str]) -> None:
+        me = (job.key, job.rel)
+        self._release(me)
+        for doc_id in ids:
+            self.held[doc_id] = me
+            self.kept.pop(doc_id, None)
+
+    def reject(self, job: _Job) -> None:
+        """A rejected file keeps the previous ids no other file holds (for now)."""
+        me = (job.key, job.rel)
+        self._release(me)
+        if job.previous is None:
+            return
+        self.rejected.append(job)
+        for doc_id in job.previous.doc_ids:
+            if self.held.get(doc_id, me) == me and self.reserved.get(doc_id, me) == me:
+                self.kept.setdefault(doc_id, me)
+
+    def kept_by(self, job: _Job) -> tuple[str, ...]:
+        """The previous ids a rejected file still has at the end of the run."""
+        me = (job.key, job.rel)
+        return (
+            tuple(i for i in job.previous.doc_ids if self.kept.get(i) == me) if job.previous else ()
+        )
+
+    def _release(self, me: tuple[str, str]) -> None:
+        self.reserved = {i: owner for i, owner in self.reserved.items() if owner != me}
+
+    def _name(self, holder: tuple[str, str]) -> str:
+        key, rel = holder
+        if key in self._roots:
+            display, is_dir = self._roots[key]
+            return _shown(display, rel, is_dir)
+        root = self._manifest.root_path(key)  # a remembered root not synced in this run
+        return str(root / rel) if root.is_dir() else str(root)
 
 
 def _load(
@@ -440,16 +655,21 @@ def _load(
     try:
         return list(load_file(job.path, root=job.root_dir))
     except DocumentParseError as exc:
-        reason = str(exc)
-        if exc.path is not None and reason.startswith(f"{exc.path}: "):
-            reason = reason[len(exc.path) + 2 :]
-        report.rejected.append((job.display, reason))
+        report.rejected.append((job.display, _reason(exc)))
     except MofaSearchError as exc:
         report.rejected.append((job.display, str(exc)))
     except (OSError, ValueError) as exc:
         report.rejected.append((job.display, f"{type(exc).__name__}: {exc}"))
     log.debug("rejected %s: %s", job.display, report.rejected[-1][1])
     return None
+
+
+def _reason(exc: DocumentParseError) -> str:
+    """The error without the path it starts with (the report shows the path as given)."""
+    reason = str(exc)
+    if exc.path is not None and reason.startswith(f"{exc.path}: "):
+        reason = reason[len(exc.path) + 2 :]
+    return reason
 
 
 def _opens(index_dir: Path) -> bool:

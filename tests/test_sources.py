@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -87,12 +88,17 @@ def test_deleted_file_removes_its_documents(project: Path) -> None:
     assert indexed_ids(project / "index") == {"b1"}
 
 
-def test_id_shared_by_two_files_survives_deleting_one(project: Path) -> None:
+def test_id_shared_by_two_files_is_rejected_and_the_holder_kept(project: Path) -> None:
     write_passages(project / "src" / "c.jsonl", [("b1", "同じ識別子の別の文書")])
-    sync(project / "index", [project / "src"])
+    report = sync(project / "index", [project / "src"])
+    assert [(Path(p).name, r.split(",")[0]) for p, r in report.rejected] == [
+        ("c.jsonl", f"document id 'b1' is also in {project / 'src' / 'b.jsonl'}")
+    ]
     (project / "src" / "c.jsonl").unlink()
-    sync(project / "index")
+    assert sync(project / "index").ok
     assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    with Index.open(project / "index") as ix:
+        assert ix.get("b1").sections[0].text == "日露修好150周年の記念行事"
 
 
 def test_rejected_file_is_reported_and_retried(project: Path) -> None:
@@ -302,13 +308,26 @@ _steps = st.lists(
 )
 
 
+def _folder_documents(src: Path, names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """id -> (title, text) of the documents in the named files of ``src``."""
+    return {doc.id: (doc.title, doc.sections[0].text) for name in names for doc in load(src / name)}
+
+
+def _index_documents(index_dir: Path) -> dict[str, tuple[str, str]]:
+    with Index.open(index_dir) as ix:
+        docs = (ix.get(doc_id) for doc_id in ix.doc_ids())
+        return {d.id: (d.title, d.sections[0].text) for d in docs if d is not None}
+
+
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=_steps)
 def test_index_always_matches_its_folder(tmp_path_factory: pytest.TempPathFactory, steps) -> None:  # type: ignore[no-untyped-def]
-    """After any sequence of creates, edits and deletes, the index holds exactly the ids the folder
-    produces now (ids may repeat across files)."""
+    """After any sequence of creates, edits and deletes, every file that was not rejected has
+    exactly its documents in the index; a file is rejected only when another file holds one of
+    its ids; a run with nothing changed changes nothing; and once the rejected files are
+    removed, the index holds exactly what the folder produces."""
     base = tmp_path_factory.mktemp("prop")
     src = base / "src"
     src.mkdir()
@@ -323,6 +342,20 @@ def test_index_always_matches_its_folder(tmp_path_factory: pytest.TempPathFactor
                 st_ = path.stat()
                 os.utime(path, ns=(st_.st_atime_ns, st_.st_mtime_ns + 1_000_000_000))
         report = sync(base / "index", [src])
-        assert report.ok
-        expected = {doc.id for doc in load(src)}
-        assert indexed_ids(base / "index") == expected
+        rejected = sorted(Path(p).name for p, _ in report.rejected)
+        assert all("is also in" in reason for _, reason in report.rejected)
+        on_disk = sorted(p.name for p in src.iterdir())
+        accepted = _folder_documents(src, [n for n in on_disk if n not in rejected])
+        ids_of = {n: {d.id for d in load(src / n)} for n in on_disk}
+        for name in rejected:  # each clashes with a file that was kept
+            assert any(ids_of[name] & ids_of[o] for o in on_disk if o not in rejected)
+        index = _index_documents(base / "index")
+        assert {i: index.get(i) for i in accepted} == accepted
+        again = sync(base / "index")  # converged: nothing to do but repeat the rejections
+        assert (again.documents_added, again.documents_deleted) == (0, 0)
+        assert sorted(Path(p).name for p, _ in again.rejected) == rejected
+        assert _index_documents(base / "index") == index
+    for name in rejected:
+        (src / name).unlink()
+    assert sync(base / "index", [src]).ok
+    assert _index_documents(base / "index") == _folder_documents(src, sorted(os.listdir(src)))

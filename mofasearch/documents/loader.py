@@ -12,8 +12,10 @@ single file, relative to its folder), except JSONL records, which carry their ow
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,17 +32,33 @@ log = logging.getLogger("mofasearch.documents")
 SKIPPED_PREFIXES = ("readme", "license", "licence", "copying")
 #: Metadata read by the statute parser beside its files, not a document file itself.
 SKIPPED_NAMES = frozenset({egov.MANIFEST_NAME})
+#: A folder holding this file is a mofasearch index (``mofasearch.index.META_FILE``, written
+#: first when an index is created): never walked as a source.
+INDEX_MARKER = "mofasearch.json"
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".md.gz", ".markdown.gz")
+
+# the errors for which Path.is_file says False: no such file, not a folder on the way, loops
+_NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 OnError = Callable[[Path, DocumentParseError], object]
 
 
-def iter_source_files(path: str | os.PathLike[str]) -> Iterator[Path]:
+def iter_source_files(
+    path: str | os.PathLike[str], *, on_error: OnError | None = None
+) -> Iterator[Path]:
     """The files ``load`` reads under ``path``, sorted, skipping README*, LICENSE* and hidden ones.
 
-    A file path yields itself. Symbolic links to directories are not followed (no cycles); a
-    folder that cannot be listed is logged and skipped.
+    A file path yields itself. Symbolic links to directories are not followed (no cycles). A
+    folder that holds :data:`INDEX_MARKER` is a mofasearch index, not a source: it is skipped with
+    everything under it, so ``mofasearch index .`` never reads the index it is writing (its
+    segments, lock and metadata) nor any other index kept among the sources.
+
+    A folder that cannot be listed raises :class:`DocumentParseError` naming it, or, when
+    ``on_error`` is given, is reported as ``on_error(folder, error)`` and the walk goes on
+    without it. It is never silently skipped: a caller keeping an index in step would take the
+    files it could not see for deleted ones. A file whose type cannot be checked (a folder
+    that can be listed but not entered) is yielded, so that reading it names the reason.
     """
     root = Path(path)
     if not root.is_dir():
@@ -48,16 +66,36 @@ def iter_source_files(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise DocumentParseError("no such file or directory", root)
         yield root
         return
-    for folder, dirs, files in os.walk(root, onerror=_walk_error):
+
+    def walk_error(error: OSError) -> None:
+        if isinstance(error, FileNotFoundError):
+            return  # removed while we walked: it is gone, not unreadable
+        folder = Path(error.filename) if error.filename else root
+        problem = DocumentParseError(f"cannot list the folder: {error.strerror or error}", folder)
+        if on_error is None:
+            raise problem from error
+        on_error(folder, problem)
+
+    for folder, dirs, files in os.walk(root, onerror=walk_error):
+        if INDEX_MARKER in files:
+            log.info("skipping %s: it holds a mofasearch index", folder)
+            dirs[:] = []
+            continue
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             file = Path(folder, name)
-            if not _skipped(name) and file.is_file():  # no sockets, FIFOs or dangling links
+            if not _skipped(name) and _is_file(file):
                 yield file
 
 
-def _walk_error(error: OSError) -> None:
-    log.warning("cannot list %s: %s", error.filename, error.strerror or error)
+def _is_file(path: Path) -> bool:
+    """False for sockets, FIFOs, dangling links and link loops (as ``Path.is_file``); True when
+    the file cannot be checked at all (permission denied), so that reading it names the reason
+    instead of the file silently dropping out of the walk."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError as error:
+        return error.errno not in _NOT_A_FILE
 
 
 def _skipped(name: str) -> bool:
@@ -68,13 +106,14 @@ def _skipped(name: str) -> bool:
 def load(path: str | os.PathLike[str], *, on_error: OnError | None = None) -> Iterator[Document]:
     """Documents from a file or a directory tree, in a stable order.
 
-    A bad file raises :class:`DocumentParseError`, or, when ``on_error`` is given, is reported as
-    ``on_error(path, error)`` and the walk goes on with the next file.
+    A bad file (or a folder that cannot be listed) raises :class:`DocumentParseError`, or, when
+    ``on_error`` is given, is reported as ``on_error(path, error)`` and the walk goes on with the
+    next file.
     """
     root = Path(path)
     base = root if root.is_dir() else root.parent
     try:
-        files = list(iter_source_files(root))
+        files = list(iter_source_files(root, on_error=on_error))
     except DocumentParseError as error:
         if on_error is None:
             raise

@@ -1,0 +1,318 @@
+"""Incremental indexing keeps faith with the files on disk: bad input never costs data.
+
+Folders that cannot be listed keep their documents and are rejected by name; the walk never
+reads an index (``mofasearch index .``); a document id belongs to one file, and the index ends
+consistent with the files whatever order they arrive, clash or vanish in. Real files, real
+indexes, real Sudachi; the command line runs in process (``cli.main``) or, where permissions
+must be dropped, as a subprocess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_sources import indexed_ids, write_passages
+
+from mofasearch import Index, cli, load
+from mofasearch.documents import iter_source_files
+from mofasearch.errors import DocumentParseError
+from mofasearch.sources import FileRecord, Manifest, sync
+
+# --------------------------------------------------------------------------- helpers
+
+# Root reads every folder whatever its mode; dropping these two capabilities makes it obey them.
+_DROP = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.fixture
+def unprivileged(tmp_path: Path) -> list[str]:
+    """The prefix that runs a command without root's power to read unreadable folders."""
+    prefix = _DROP if os.geteuid() == 0 else []
+    probe = tmp_path / "probe"
+    probe.mkdir(mode=0o000)
+    try:
+        listed = subprocess.run(
+            [*prefix, sys.executable, "-c", f"import os; os.listdir({str(probe)!r})"],
+            capture_output=True,
+        )
+    except FileNotFoundError:
+        listed = None  # no setpriv
+    finally:
+        probe.rmdir()
+    if listed is None or listed.returncode == 0:
+        pytest.skip("cannot run a process that permissions keep out of a folder")
+    return prefix
+
+
+def run_cli(prefix: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOFASEARCH_")}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "mofasearch", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
+def index_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``mofasearch index ARGS`` in process: exit code, stdout, stderr."""
+    code = cli.main(["index", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def titles(index_dir: Path) -> dict[str, str]:
+    with Index.open(index_dir) as ix:
+        return {doc_id: ix.get(doc_id).title for doc_id in ix.doc_ids()}
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder, current for the test (paths are shown as given)."""
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("MOFASEARCH_")]:
+        monkeypatch.delenv(name)
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- unreadable input
+
+
+def test_unreadable_folder_is_rejected_and_its_documents_kept(
+    tmp_path: Path, unprivileged: list[str]
+) -> None:
+    src = tmp_path / "src"
+    (src / "locked").mkdir(parents=True)
+    (src / "locked" / "a.txt").write_text("北方領土問題について協議した。\n", encoding="utf-8")
+    (src / "b.txt").write_text("京都議定書の批准について。\n", encoding="utf-8")
+    first = run_cli(unprivileged, "index", "src", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+
+    (src / "locked").chmod(0o000)
+    try:
+        run = run_cli(unprivileged, "index", "src", cwd=tmp_path)
+        again = run_cli(unprivileged, "index", cwd=tmp_path)  # the remembered sources
+    finally:
+        (src / "locked").chmod(0o755)
+    for r in (run, again):
+        assert r.returncode == 1, r.stderr
+        assert "cannot list the folder: Permission denied" in r.stderr
+        assert "Traceback" not in r.stderr
+        assert "0 removed" in r.stdout and "0 deleted" in r.stdout
+    assert "rejected src/locked: " in run.stderr
+    assert indexed_ids(tmp_path / "index") == {"locked/a.txt", "b.txt"}
+
+    readable = run_cli(unprivileged, "index", cwd=tmp_path)
+    assert readable.returncode == 0, readable.stderr
+    assert "2 unchanged" in readable.stdout
+
+
+def test_unreadable_root_keeps_every_document(tmp_path: Path, unprivileged: list[str]) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_passages(src / "a.jsonl", [("a1", "京都議定書の批准")])
+    write_passages(src / "b.jsonl", [("b1", "北方領土問題の解決")])
+    assert run_cli(unprivileged, "index", "src", cwd=tmp_path).returncode == 0
+
+    src.chmod(0o000)
+    try:
+        given = run_cli(unprivileged, "index", "src", cwd=tmp_path)
+        remembered = run_cli(unprivileged, "index", cwd=tmp_path)
+    finally:
+        src.chmod(0o755)
+    assert given.returncode == 1 and "rejected src: cannot list the folder" in given.stderr
+    assert remembered.returncode == 1 and "cannot list the folder" in remembered.stderr
+    assert "0 deleted" in given.stdout and "0 deleted" in remembered.stdout
+    assert indexed_ids(tmp_path / "index") == {"a1", "b1"}
+
+
+def _deep_folder(base: Path, length: int) -> Path:
+    """A chain of folders under ``base`` whose full path is about ``length`` characters."""
+    folder = base
+    while len(str(folder)) < length:
+        folder /= "d" * min(200, max(1, length - len(str(folder)) - 1))
+    folder.mkdir(parents=True)
+    return folder
+
+
+def test_folder_that_cannot_be_listed_keeps_its_documents(tmp_path: Path) -> None:
+    """No permissions needed: a moved project whose deepest folder outgrows PATH_MAX (4096)."""
+    project = tmp_path / "p"
+    src = project / "src"
+    src.mkdir(parents=True)
+    write_passages(src / "top.jsonl", [("top", "京都議定書の批准")])
+    write_passages(_deep_folder(src, 3950) / "deep.jsonl", [("deep", "北方領土問題の解決")])
+    assert sync(project / "index", [src]).ok
+    assert indexed_ids(project / "index") == {"top", "deep"}
+
+    moved = tmp_path / ("p" + "x" * 250)
+    os.rename(project, moved)  # index/ and src/ move together; sync finds src/ from index/
+    report = sync(moved / "index")
+    assert [reason for _, reason in report.rejected] == [
+        "cannot list the folder: File name too long"
+    ]
+    assert (report.removed, report.documents_deleted) == ([], 0)
+    assert indexed_ids(moved / "index") == {"top", "deep"}
+
+
+def test_load_names_a_folder_it_cannot_list(tmp_path: Path) -> None:
+    src = tmp_path / "p" / "src"
+    src.mkdir(parents=True)
+    write_passages(src / "top.jsonl", [("top", "京都議定書の批准")])
+    write_passages(_deep_folder(src, 3950) / "deep.jsonl", [("deep", "北方領土問題の解決")])
+    moved = tmp_path / ("p" + "x" * 250)
+    os.rename(tmp_path / "p", moved)  # the deepest folder's path now exceeds PATH_MAX
+    src = moved / "src"
+    with pytest.raises(DocumentParseError, match="cannot list the folder: File name too long"):
+        list(load(src))
+    errors: list[Path] = []
+    assert [doc.id for doc in load(src, on_error=lambda p, e: errors.append(p))] == ["top"]
+    assert len(errors) == 1 and str(errors[0]).startswith(str(src))
+
+
+# --------------------------------------------------------------------------- index folders
+
+
+def test_indexing_the_folder_that_holds_the_index(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "a.txt").write_text("北方領土問題について協議した。\n", encoding="utf-8")
+    for _ in range(2):
+        code, out, err = index_here(capsys, ".")
+        assert code == 0, err
+        assert err == ""
+    assert "0 added, 0 changed, 0 removed, 1 unchanged" in out  # settled on the second run
+    assert indexed_ids(here / "index") == {"a.txt"}
+    # a second index in the same folder skips its own files and the first index's
+    code, _, err = index_here(capsys, "--index", "other", ".")
+    assert code == 0, err
+    assert indexed_ids(here / "other") == {"a.txt"}
+    assert [p.name for p in iter_source_files(here)] == ["a.txt"]
+
+
+# --------------------------------------------------------------------------- id clashes
+
+
+def _bump(path: Path) -> None:
+    """A new mtime even on a coarse clock, so the change is always seen."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def _write_record(path: Path, doc_id: str, title: str, text: str) -> None:
+    record = {"id": doc_id, "title": title, "text": text}
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("removed", "survivor"), [("b.jsonl", "甲"), ("a.jsonl", "乙")])
+def test_id_in_two_files_is_rejected_until_one_goes(
+    here: Path, capsys: pytest.CaptureFixture[str], removed: str, survivor: str
+) -> None:
+    (here / "s").mkdir()
+    _write_record(here / "s" / "a.jsonl", "X", "甲", "りんご")
+    _write_record(here / "s" / "b.jsonl", "X", "乙", "みかん")
+    for run in range(2):  # reported every run until resolved; the first file keeps the id
+        code, out, err = index_here(capsys, "s")
+        assert code == 1
+        assert "rejected s/b.jsonl: document id 'X' is also in s/a.jsonl, which keeps it" in err
+        assert f"{1 - run} documents ({1 - run} sections) indexed" in out
+        assert titles(here / "index") == {"X": "甲"}
+
+    (here / "s" / removed).unlink()
+    code, _, err = index_here(capsys, "s")
+    assert code == 0, err
+    assert titles(here / "index") == {"X": survivor}
+    with Index.open(here / "index") as ix:
+        assert len(ix.search("みかん" if survivor == "乙" else "りんご")) == 1
+        assert len(ix.search("りんご" if survivor == "乙" else "みかん")) == 0
+    code, out, _ = index_here(capsys, "s")
+    assert code == 0 and "0 added, 0 changed, 0 removed, 1 unchanged" in out
+
+
+def test_holder_of_an_id_keeps_it_whatever_the_walk_order(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_passages(src / "b.jsonl", [("X", "元の文書")])
+    sync(tmp_path / "index", [src])
+    write_passages(src / "a.jsonl", [("X", "横取りする文書")])  # walked first, new
+    write_passages(src / "b.jsonl", [("X", "書き直した文書")])  # the holder, changed
+    _bump(src / "b.jsonl")
+    report = sync(tmp_path / "index")
+    assert [(Path(p).name, r.split(",")[0]) for p, r in report.rejected] == [
+        ("a.jsonl", f"document id 'X' is also in {src / 'b.jsonl'}")
+    ]
+    with Index.open(tmp_path / "index") as ix:
+        assert ix.get("X").sections[0].text == "書き直した文書"
+
+
+def test_files_that_swap_ids_both_succeed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_passages(src / "a.jsonl", [("p", "外交")])
+    write_passages(src / "b.jsonl", [("q", "条約")])
+    sync(tmp_path / "index", [src])
+    write_passages(src / "a.jsonl", [("q", "条約の批准")])
+    write_passages(src / "b.jsonl", [("p", "外交の方針")])
+    _bump(src / "a.jsonl")
+    _bump(src / "b.jsonl")
+    report = sync(tmp_path / "index")
+    assert report.ok and (report.documents_added, report.documents_deleted) == (2, 0)
+    with Index.open(tmp_path / "index") as ix:
+        assert ix.get("q").sections[0].text == "条約の批准"
+        assert ix.get("p").sections[0].text == "外交の方針"
+
+
+def test_clash_left_by_an_older_version_is_settled(tmp_path: Path) -> None:
+    """A manifest where two files hold one id (written before clashes were rejected), with the
+    second file's document indexed: the next run makes the index agree with the first file."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_record(src / "a.jsonl", "X", "甲", "りんご")
+    _write_record(src / "b.jsonl", "X", "乙", "みかん")
+    index_dir = tmp_path / "index"
+    sync(index_dir, [src / "b.jsonl"])  # the index holds 乙
+    manifest = Manifest(index_dir)
+    key = manifest.root_key(src)
+    manifest.roots[key] = {}
+    for name in ("a.jsonl", "b.jsonl"):
+        st = (src / name).stat()
+        sha = hashlib.sha256((src / name).read_bytes()).hexdigest()
+        manifest.roots[key][name] = FileRecord(st.st_size, st.st_mtime_ns, sha, ("X",))
+    manifest.save()
+
+    for _ in range(2):
+        report = sync(index_dir, [src])
+        assert [Path(p).name for p, _ in report.rejected] == ["b.jsonl"]
+        assert titles(index_dir) == {"X": "甲"}
+    (src / "b.jsonl").unlink()
+    report = sync(index_dir, [src])
+    assert report.ok and titles(index_dir) == {"X": "甲"}
+
+
+def test_id_repeated_in_one_file_counts_once_and_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_passages(src / "a.jsonl", [("X", "最初の記録"), ("Y", "別の文書"), ("X", "最後の記録")])
+    with caplog.at_level(logging.WARNING, logger="mofasearch"):
+        report = sync(tmp_path / "index", [src])
+    assert report.ok and (report.documents_added, report.sections_added) == (2, 2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"{src / 'a.jsonl'}: document id 'X' appears more than once; "
+        "only the last record of each is indexed"
+    ]
+    with Index.open(tmp_path / "index") as ix:
+        assert ix.get("X").sections[0].text == "最後の記録"
+    assert Manifest.load(tmp_path / "index").roots["../src"]["a.jsonl"].doc_ids == ("X", "Y")
