@@ -213,10 +213,10 @@ def _report_rejected(report: Any) -> int:
         return EXIT_OK
     for path, reason in report.rejected:
         _say(f"rejected {path}: {reason}")
-    n = len(report.rejected)
+    n = len(report.rejected)  # files, and folders that could not be listed
     _say(
-        f"{n} file{'s' if n > 1 else ''} rejected, every other file was indexed — "
-        "fix or remove the files above and run `mofasearch index` again"
+        f"{n} input{'s' if n > 1 else ''} rejected, everything else was indexed — "
+        f"fix or remove {'them' if n > 1 else 'it'} and run `mofasearch index` again"
     )
     return EXIT_ERROR
 

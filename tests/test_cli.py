@@ -253,7 +253,7 @@ def test_rejected_file_is_named_and_the_rest_indexed(tmp_path: Path) -> None:
     assert run.code == 1
     assert "Traceback" not in run.err
     assert re.search(r"rejected \S*broken\.jsonl: ", run.err), run.err
-    assert "1 file rejected" in run.err
+    assert "1 input rejected, everything else was indexed" in run.err
     assert "updated" in run.out  # the summary of what was indexed
 
     stats = mofasearch("stats", "--json", cwd=work).json()

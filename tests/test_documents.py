@@ -309,8 +309,55 @@ def test_arbitrary_files_give_documents_or_a_parse_error(
 
 
 def test_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
-    line = '{"id": "lone\\ud800", "title": "北方\\ud800", "text": "北方領土\\udc00問題\\ud83d\\ude00"}\n'
+    line = '{"id": "lone", "title": "北方\\ud800", "text": "北方領土\\udc00問題\\ud83d\\ude00"}\n'
     [document] = load_file(write(tmp_path / "s.jsonl", line))
-    assert (document.id, document.title) == ("lone\ufffd", "北方\ufffd")
+    assert (document.id, document.title) == ("lone", "北方\ufffd")
     assert document.sections[0].text == "北方領土\ufffd問題\U0001f600"
     assert parse_mofa_page("日露\n\n北方\ud800領土。").sections[0].text == "北方\ufffd領土。"
+
+
+def test_jsonl_id_with_a_lone_surrogate_is_refused_naming_the_line(tmp_path: Path) -> None:
+    # Replaced by U+FFFD, both ids would be "\ufffda": the second record would replace the first.
+    path = write(
+        tmp_path / "s.jsonl",
+        '{"id": "ok", "title": "t", "text": "x"}\n'
+        '{"id": "\\ud800a", "title": "t", "text": "y"}\n'
+        '{"id": "\\ud801a", "title": "t", "text": "z"}\n',
+    )
+    with pytest.raises(DocumentParseError, match=r"s\.jsonl: line 2: .*lone surrogate") as caught:
+        load_file(path)
+    assert caught.value.path == str(path)
+    assert caught.value.offset == len('{"id": "ok", "title": "t", "text": "x"}\n')
+    errors: list[Path] = []
+    assert list(load(tmp_path, on_error=lambda p, e: errors.append(p))) == []
+    assert errors == [path]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("notes.md", ""),
+        ("notes.md", "  \n\n\t\n"),
+        ("notes.md", "\ufeff\n"),
+        ("notes.md", "---\ndate: 2004-06-10\n---\n\n"),  # front matter, no title, no text
+        ("notes.md.gz", gzip.compress(b"")),
+        ("notes.txt", ""),
+    ],
+)
+def test_empty_markdown_file_is_an_error_like_empty_text(
+    tmp_path: Path, name: str, content: str | bytes
+) -> None:
+    """The file name is only a stand-in title: it must not become the text of an empty file."""
+    path = write(tmp_path / name, content)
+    with pytest.raises(DocumentParseError, match="no text") as caught:
+        load_file(path)
+    assert caught.value.path == str(path)
+    errors: list[Path] = []
+    assert list(load(tmp_path, on_error=lambda p, e: errors.append(p))) == []
+    assert errors == [path]
+
+
+def test_markdown_of_only_a_title_still_loads(tmp_path: Path) -> None:
+    [document] = load_file(write(tmp_path / "memo.md", "# 日露首脳会談\n"))
+    assert document.title == "日露首脳会談"
+    assert [s.text for s in document.sections] == ["日露首脳会談"]

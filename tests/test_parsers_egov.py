@@ -77,6 +77,32 @@ def test_statute_markup_is_detected_only_on_statutes(data: Path, corpus: Path) -
     assert not is_statute("<html><body><p>1.発表事項</p></body></html>")
 
 
+@pytest.mark.parametrize("css", ["item", "number", "arttitle"])
+def test_an_e_gov_class_name_alone_does_not_make_a_statute(tmp_path: Path, css: str) -> None:
+    page = (
+        f'<html><body><div class="{css}">ニュース</div><h1>日露外相会談</h1>'
+        "<p>平成16年6月10日</p><p>会談を行った。</p></body></html>"
+    )
+    assert not is_statute(page)
+    path = tmp_path / "news.html"
+    path.write_text(page, encoding="utf-8")
+    [document] = load_file(path)
+    assert document.meta["format"] == "page-html"  # a page, not a statute of one 本則 section
+    assert "日露外相会談" in document.title + "".join(s.text for s in document.sections)
+    assert all(s.number != "本則" for s in document.sections)
+
+
+def test_e_gov_markup_is_detected_by_anchors_or_article_divs() -> None:
+    anchor = (
+        '<html><body><A NAME="1000000000000000000000000000000000000000000000000100000000000000">'
+    )
+    assert is_statute(anchor + "</A></body></html>")
+    article = '<HTML><BODY><DIV class="item"><B>第三条の二</B>\n　目的。</DIV></BODY></HTML>'
+    assert is_statute(article)
+    assert not is_statute('<html><body><div class="item"><b>第一</b> 次の記事</div></body></html>')
+    assert not is_statute('<html><body><a name="2004">年表</a></body></html>')
+
+
 def test_category_needs_the_manifest(data: Path, tmp_path: Path) -> None:
     source = data / "egov_law_html_2013" / "html" / "bd2cb17306b149e3.html"
     copy = tmp_path / "bd2cb17306b149e3.html"
@@ -130,6 +156,7 @@ def test_every_section_of_every_statute_has_text_and_a_number(data: Path) -> Non
     assert errors == []
     assert len(documents) == 1029
     assert all(d.title and d.date and d.category and d.sections for d in documents)
+    assert all(d.meta["format"] == "egov-statute" for d in documents)
     empty = [
         (d.id, s.number) for d in documents for s in d.sections if not (s.text.strip() and s.number)
     ]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mofasearch.documents import Document, parse_mofa_page
+from mofasearch.documents import Document, load_file, parse_mofa_page
 from mofasearch.errors import DocumentParseError
 
 APEC = "2002-10-27_apec_koizumi-kasyanov-meeting.txt"
@@ -203,6 +203,39 @@ def test_html_renderings_parse_to_the_same_sections(
         from_text.category,
     )
     assert from_html.meta["format"] == "page-html"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "日露外相会談（概要）",
+        "外務省: 日露外相会談（概要）",
+        "日露外相会談（概要）｜外務省",
+        "日露外相会談（概要） | 外務省",
+        "日露外相会談（概要） - 外務省",
+    ],
+)
+def test_html_title_is_the_title_when_the_text_has_none(tmp_path: Path, head: str) -> None:
+    page = f"<html><head><title>{html.escape(head)}</title></head><body><p>会談を行った。</p></body></html>"
+    document = parse_mofa_page(page)
+    assert document.title == "日露外相会談（概要）"
+    assert [s.text for s in document.sections] == ["会談を行った。"]
+    path = tmp_path / "page.html"  # the file name is the last resort, not the <title>'s rival
+    path.write_text(page, encoding="utf-8")
+    [loaded] = load_file(path)
+    assert loaded.title == "日露外相会談（概要）"
+
+
+def test_title_in_the_text_wins_over_the_html_title() -> None:
+    document = parse_mofa_page(
+        "<html><head><title>外務省</title></head><body><h1>日露外相会談</h1>"
+        "<p>平成16年6月10日</p><p>会談を行った。</p></body></html>"
+    )
+    assert (document.title, document.date) == ("日露外相会談", datetime.date(2004, 6, 10))
+    bare = parse_mofa_page("<html><head><title>外務省</title></head><body><p>会談。</p></body>")
+    assert bare.title == "外務省"  # a title that is only the site's name is not emptied
+    empty = parse_mofa_page("<html><head><title> </title></head><body><p>会談。</p></body>")
+    assert empty.title == ""
 
 
 # --- dates -------------------------------------------------------------------------------------

@@ -44,7 +44,12 @@ MANIFEST_NAME = "manifest.jsonl"
 _N = "[〇一二三四五六七八九十百千0-9０-９]+"
 _ERAS = "|".join(ERA_START)
 _SPACE = " \t\u3000\xa0"
-_MARK = re.compile(r"<div\s+class=\"?(?:item|arttitle|number)\b|<a\s+name=\"[0-9]{40,}\"", re.I)
+# e-Gov's own markup, not merely its class names (a news page may well have <div class="item">):
+# the anchors e-Gov numbers every provision with (79 digits; every page of the 2013 set has
+# them), or an article: a div of class item whose text opens with the bold label 第…条.
+_MARK = re.compile(
+    rf"<a\s+name=\"?[0-9]{{40,}}\b|<div\s+class=\"?item\"?\s*>\s*<b>\s*第{_N}条", re.I
+)
 _ARTICLE = re.compile(rf"第{_N}条(?:[のノ]{_N})*(?:(?:及び|乃至|から|・)第{_N}条(?:[のノ]{_N})*)*")
 _PARAGRAPH = re.compile(r"[○◯]?[0-9０-９]+")
 _DIVISION = re.compile(rf"第{_N}(編|章|節|款|目)(?:[のノ]{_N})*(?:[ \t\u3000]+.*)?", re.S)
@@ -58,7 +63,8 @@ _LEVELS = {"編": 0, "章": 1, "節": 2, "款": 3, "目": 4}
 
 
 def is_statute(text: str) -> bool:
-    """True when the HTML carries e-Gov's statute markup (article divs or its long anchors)."""
+    """True when the HTML carries e-Gov's statute markup: its long numeric anchors, or an
+    article div (``<div class="item"><b>第一条</b>``); a class name alone is not enough."""
     return _MARK.search(text) is not None
 
 

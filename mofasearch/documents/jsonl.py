@@ -8,9 +8,12 @@ strings so nothing the producer wrote is silently dropped.
 
 JSON Lines is UTF-8 by definition (RFC 8259), so every line is decoded strictly and an error
 names the line and its byte offset. A ``\\ud800`` escape without its pair decodes to a lone
-surrogate, which is not a character and cannot be encoded again; it becomes U+FFFD (logged), as a
-strict UTF-8 decoder would make of the same bytes. A record with neither ``text`` nor ``sections`` (a queries
-file, say) means the file is not a document file: an error naming it, not an empty result.
+surrogate, which is not a character and cannot be encoded again; in text it becomes U+FFFD
+(logged), as a strict UTF-8 decoder would make of the same bytes. A document id is identity, not
+text: one with a lone surrogate is an error naming its line (as the writer refuses such an id),
+since replacing it would make ``"\\ud800a"`` and ``"\\ud801a"`` the same document. A record with
+neither ``text`` nor ``sections`` (a queries file, say) means the file is not a document file: an
+error naming it, not an empty result.
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
     doc_id = record.get("id")
     if not isinstance(doc_id, str | int) or isinstance(doc_id, bool) or doc_id == "":
         raise fail('every record needs an "id" (a string)')
+    if isinstance(doc_id, str) and _SURROGATE.search(doc_id):
+        raise fail(f'the "id" {ascii(doc_id)} contains a lone surrogate (not a character)')
     meta = {
         key: _string(value)
         for key, value in record.items()
@@ -107,7 +112,7 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
     if isinstance(record.get("meta"), Mapping):
         meta.update({_clean(str(k)): _string(v) for k, v in record["meta"].items()})
     return Document(
-        id=_clean(str(doc_id)),
+        id=str(doc_id),
         title=_optional(record.get("title")) or "",
         sections=sections,
         date=_date(record.get("date")),

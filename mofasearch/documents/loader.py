@@ -143,13 +143,14 @@ def load_file(
         return jsonl.parse_jsonl(data, path)
     text = decode(data, path)
     if name.endswith(_MARKDOWN_SUFFIXES):
-        return [markdown.parse_markdown(text, doc_id=doc_id, fallback_title=_stem(path))]
-    if looks_like_html(text) and egov.is_statute(text):
+        document = markdown.parse_markdown(text, doc_id=doc_id, fallback_title=_stem(path))
+    elif looks_like_html(text) and egov.is_statute(text):
         return [egov.parse_statute(text, doc_id=doc_id, path=path)]
-    if not looks_like_html(text) and jsonl.looks_like_jsonl(text):
+    elif not looks_like_html(text) and jsonl.looks_like_jsonl(text):
         return jsonl.parse_jsonl(data, path)
-    document = page_document(text, doc_id=doc_id, fallback_title=_stem(path))
-    if not document.sections:
+    else:
+        document = page_document(text, doc_id=doc_id, fallback_title=_stem(path))
+    if not document.sections:  # an empty page or Markdown file (its title is only the file name)
         raise DocumentParseError("no text found in the file", path)
     return [document]
 

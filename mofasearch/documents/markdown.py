@@ -6,6 +6,10 @@ first heading is the lead section. Each heading opens a section whose path is th
 enclosing headings (a level-3 heading under a level-1 and a level-2 one has a path of three).
 Lines inside fenced code blocks are never headings. Simple front matter (``---`` then
 ``key: value`` lines) may give ``title``, ``date``, ``url`` and ``category``.
+
+A file with no title and no text (empty, blank) has no sections, as an empty plain-text page has,
+and the loader rejects it: the file name, used as the title when the file has none, is never
+taken for its text.
 """
 
 from __future__ import annotations
@@ -63,12 +67,11 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
         for o in opened
         if o.heading or _text(o.lines)
     ]
-    title = title or fallback_title
-    if not sections and title:
+    if not sections and title:  # a page that is only its title: the title is its text
         sections = [Section(text=title)]
     return Document(
         id=doc_id,
-        title=title,
+        title=title or fallback_title,
         sections=sections,
         date=parse_date(front["date"]) if front.get("date") else None,
         url=front.get("url") or None,

@@ -17,6 +17,8 @@ Decisions, and why:
 * ``number`` is normalized to ASCII (``3``, ``3.(2)``); a stray bracket after a marker, as in the
   real typo ``(4) )これに対して``, is part of the marker.
 * The lead paragraph is a section with an empty number and heading.
+* An HTML page whose text has no title before its first sentence takes its ``<title>``, without
+  the site's name (``｜外務省``); only a page with neither falls back to the file name.
 
 The same rules serve any plain text: without navigation, breadcrumb or date they simply find
 nothing to strip, and text without numbering becomes one lead section.
@@ -31,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from mofasearch.documents.dates import date_line, date_of
-from mofasearch.documents.htmltext import html_blocks, looks_like_html
+from mofasearch.documents.htmltext import HtmlText, html_blocks, looks_like_html
 from mofasearch.documents.model import Document, Section
 from mofasearch.documents.textio import decode
 
@@ -68,6 +70,12 @@ _TOP = re.compile(r"([0-9０-９]{1,2})[.．](?![0-9０-９])[ \t\u3000]*(.*)", 
 _SUB = re.compile(r"[(（]([0-9０-９]{1,2})[)）][ \t\u3000]*[)）]?[ \t\u3000]*(.*)", re.S)
 _TITLE_SUFFIX = re.compile(r"[(（]?(?:結果)?概要[)）]?")
 _SENTENCE_END = "。．.！？!?"
+# The site's name around a page's <title>: ``外務省: 日露首脳会談`` (the old pages),
+# ``日露首脳会談｜外務省`` / ``… - 外務省``. Only with a separator, so 外務省 in a title stays.
+_SITE_NAME = re.compile(
+    r"^外務省[ \t\u3000]*[:：][ \t\u3000]*(?=\S)"
+    r"|(?<=\S)[ \t\u3000]*[|｜:：\-－–—][ \t\u3000]*外務省(?:ホームページ)?$"
+)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_HEADING_CHARS = 40
 MAX_TITLE_CHARS = 150
@@ -99,27 +107,34 @@ def page_document(
 ) -> Document:
     """A Document from page text or HTML; ``fallback_title`` is used when no title is found."""
     is_html = looks_like_html(text)
-    lines = _html_lines(text) if is_html else text.split("\n")
+    page = html_blocks(text) if is_html else None
+    lines = _html_lines(page) if page is not None else text.split("\n")
     lines, category = _strip_chrome(lines)
     title, date, body = _title_and_date(lines)
     sections = _sections(body)
     if not sections and title:  # a lone short paragraph is the text, not a title over nothing
         sections, title = [Section(text=title)], ""
-    title = title or fallback_title
+    title = title or (_head_title(page.title) if page is not None else "") or fallback_title
     meta = {"format": "page-html" if is_html else "page-text"}
     return Document(
         id=doc_id, title=title, sections=sections, date=date, url=url, category=category, meta=meta
     )
 
 
-def _html_lines(text: str) -> list[str]:
+def _html_lines(page: HtmlText) -> list[str]:
     """Blocks as lines, with a blank line between elements (not at a <br> inside one)."""
     lines: list[str] = []
-    for block in html_blocks(text).blocks:
+    for block in page.blocks:
         if lines and not block.soft:
             lines.append("")
         lines.append(block.text)
     return lines
+
+
+def _head_title(text: str) -> str:
+    """The ``<title>`` without the site's name (``…｜外務省``, ``外務省: …``), capped in length."""
+    text = _SITE_NAME.sub("", text.strip(_SPACE)).strip(_SPACE)
+    return text[:MAX_TITLE_CHARS]
 
 
 def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:

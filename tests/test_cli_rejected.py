@@ -1,0 +1,55 @@
+"""The `index` summary counts rejected inputs as what they are: files, and folders too.
+
+A folder that cannot be listed is rejected like a bad file (its documents kept), so the summary
+must not call it a file. Real folders, a real index, the command line in process; no permissions
+needed: a folder whose path outgrows PATH_MAX (4096) cannot be listed, even by root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_sources import indexed_ids, write_passages
+
+from mofasearch import cli
+
+
+def _deep_folder(base: Path, length: int) -> Path:
+    """A chain of folders under ``base`` whose full path is about ``length`` characters."""
+    folder = base
+    while len(str(folder)) < length:
+        folder /= "d" * min(200, max(1, length - len(str(folder)) - 1))
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _index(capsys: pytest.CaptureFixture[str], index_dir: Path, src: Path) -> tuple[int, str]:
+    code = cli.main(["index", "--index", str(index_dir), str(src)])
+    return code, capsys.readouterr().err
+
+
+def test_a_folder_that_cannot_be_listed_is_not_called_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "p" / "src"
+    src.mkdir(parents=True)
+    write_passages(src / "top.jsonl", [("top", "京都議定書の批准")])
+    write_passages(_deep_folder(src, 3950) / "deep.jsonl", [("deep", "北方領土問題の解決")])
+    moved = tmp_path / ("p" + "x" * 250)
+    os.rename(tmp_path / "p", moved)  # the deepest folder's path now exceeds PATH_MAX
+    index_dir, src = tmp_path / "index", moved / "src"
+
+    code, err = _index(capsys, index_dir, src)
+    assert code == 1
+    assert "cannot list the folder" in err
+    assert "1 input rejected, everything else was indexed — fix or remove it and run" in err
+    assert "file" not in err.splitlines()[-1]
+    assert indexed_ids(index_dir) == {"top"}
+
+    (src / "bad.jsonl").write_text('{"id": "b", "title": \n', encoding="utf-8")
+    code, err = _index(capsys, index_dir, src)
+    assert code == 1
+    assert "rejected " + str(src / "bad.jsonl") + ": line 1: invalid JSON" in err
+    assert "2 inputs rejected, everything else was indexed — fix or remove them and run" in err
