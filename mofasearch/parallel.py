@@ -13,6 +13,13 @@ in one TOC, so the commit is as atomic as a single-process one.
 Workers are forked where the platform allows it (the dictionary and imported modules are
 shared; nothing to load), else spawned. A worker that fails reports its error, and one that
 dies is noticed; either way the writer raises and nothing becomes visible.
+
+A writer can die too (``kill -9``, SIGTERM) without telling its workers. A forked worker
+therefore closes, first thing, what it inherited and must not keep: the descriptor of the
+write lock (an ``flock`` belongs to the open file, shared across ``fork``, so a worker holding
+it kept the index locked after the writer's death) and the reading ends of the result pipes.
+It waits for batches with a timeout and exits once its parent is gone (after the batch it is
+building, if any), leaving its unfinished files to the next commit's clean-up.
 """
 
 from __future__ import annotations
@@ -39,29 +46,82 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _work(jobs: Any, results: Any, path: str, durable: bool, roll_postings: int) -> None:
+class _Orphaned(Exception):
+    """The writer that started this worker is gone: nobody will take its segments."""
+
+
+def _work(
+    jobs: Any,
+    results: Any,
+    path: str,
+    durable: bool,
+    roll_postings: int,
+    parent: int,
+    inherited: tuple[Any, ...] = (),
+) -> None:
     """A worker's life: open the index, build segments from batches until told to stop."""
     from mofasearch import storage
     from mofasearch.schema import build_schema
 
+    _let_go(*inherited)
     builder = None
     try:
         store = storage.file_storage(path, durable=durable)
         ix = store.open_index(schema=build_schema())
         builder = SegmentBuilder(ix, roll_postings=roll_postings)
-        while True:
-            job = jobs.get()
-            if job is None:
-                break
+        while (job := _next_job(jobs, parent)) is not None:
             builder.add_batch(*job)
         segments, placements = builder.finish()
-        results.send(("ok", segments, placements))
+        _send(results, ("ok", segments, placements))
     except BaseException as exc:  # reported to the writer, which raises it
+        if isinstance(exc, _Orphaned) or os.getppid() != parent:
+            return  # nobody to report to; closing the segment would only write more files
         if builder is not None:
             builder.cancel()
-        results.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        _send(results, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         results.close()
+
+
+def _let_go(lock: Any = None, *receivers: Any) -> None:
+    """In a forked worker: closes the writer's lock descriptor and result pipes' reading ends.
+
+    The lock's descriptor is closed, never unlocked: ``flock(LOCK_UN)`` here would release the
+    writer's lock too (the lock belongs to the open file both processes share). Whoosh's lock
+    object would unlock when garbage collected, so it forgets the descriptor. A reading end
+    kept here would let a worker whose writer died block for ever on a full pipe.
+    """
+    fd = getattr(lock, "fd", None)
+    if isinstance(fd, int):
+        os.close(fd)
+        lock.fd = None
+        lock.locked = False
+    for conn in receivers:
+        conn.close()
+
+
+def _next_job(jobs: Any, parent: int) -> Any:
+    """The next batch (``None``: no more), waiting in slices so a dead writer is noticed.
+
+    A writer killed by a signal never sends the ``None`` that stops its workers, and the other
+    workers keep the queue's writing end open, so the queue never reports its end: the worker
+    asks whether its parent changed (an orphan is adopted by another process) instead.
+    """
+    while True:
+        if os.getppid() != parent:
+            raise _Orphaned
+        try:
+            return jobs.get(timeout=_POLL)
+        except queue.Empty:
+            pass
+
+
+def _send(results: Any, message: tuple[Any, ...]) -> None:
+    """Sends ``message`` to the writer; a writer that is gone reads nothing (and says nothing)."""
+    try:
+        results.send(message)
+    except OSError:
+        log.debug("the writer is gone; the worker's results are dropped")
 
 
 def _safe_codec(segment: Any) -> Any:
@@ -81,17 +141,35 @@ class ParallelBuilder:
     """The writer's side of the workers: same interface as a local ``SegmentBuilder``."""
 
     def __init__(
-        self, path: str, *, durable: bool, jobs: int, roll_postings: int = ROLL_POSTINGS
+        self,
+        path: str,
+        *,
+        durable: bool,
+        jobs: int,
+        roll_postings: int = ROLL_POSTINGS,
+        lock: Any = None,
     ) -> None:
+        """``lock`` is the writer's write lock, which forked workers must not keep."""
         ctx = _context()
+        forked = ctx.get_start_method() == "fork"
         self._jobs = ctx.Queue(maxsize=2 * jobs)
         self._procs: list[Any] = []
         self._results: list[Any] = []
         for _ in range(jobs):
             receive, send = ctx.Pipe(duplex=False)
+            # a spawned worker inherits no descriptor (and a lock would not pickle as one)
+            inherited = (lock, *self._results, receive) if forked else ()
             proc = ctx.Process(
                 target=_work,
-                args=(self._jobs, send, os.fspath(path), durable, roll_postings),
+                args=(
+                    self._jobs,
+                    send,
+                    os.fspath(path),
+                    durable,
+                    roll_postings,
+                    os.getpid(),
+                    inherited,
+                ),
                 daemon=True,
             )
             proc.start()

@@ -13,6 +13,12 @@ commit, where the builders report where each batch landed.
 
 The writer is a context manager: it commits on success (Whoosh merges small segments as they
 accumulate) and cancels on an exception, so nothing of a failed batch becomes visible.
+
+A document is checked when it is added (the type of every field a section build reads), so a
+bad one is refused by its own ``add``, before anything is buffered. Anything that fails later,
+once the writer's state has changed (a batch that cannot be built, a damaged segment met while
+deleting), fails the writer: it is rolled back at once, releasing the lock, and its ``commit``
+raises, so a caller that skips documents whose ``add`` raised never commits a batch with holes.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ import dataclasses
 import datetime
 import json
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from mofasearch import impact, segbuild
+from mofasearch import impact, segbuild, storage
 from mofasearch.analysis.sudachi import sanitize
 from mofasearch.documents.model import Document, Section
 from mofasearch.errors import (
@@ -52,6 +59,7 @@ __all__ = [
     "BATCH",
     "BATCH_SECTIONS",
     "Writer",
+    "check_types",
     "document_from_stored",
     "encodable",
     "section_fields",
@@ -101,17 +109,19 @@ class Writer:
         self._deleted: set[str] = set()
         self._searcher: Any = None
         self._done = False
+        #: what failed the writer (see ``_changing``); ``commit`` raises it once
+        self._failure: BaseException | None = None
+        #: ids of the committed segments: a file of theirs that is missing is damage
+        self._committed = frozenset(segment.segment_id() for segment in self._w.segments)
 
     def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if self._done:
-            return
-        if exc is None:
-            self.commit()
-        else:
+        if exc is not None:
             self.cancel()
+        elif not self._done or self._failure is not None:
+            self.commit()  # a writer that failed meanwhile raises here
 
     # public -----------------------------------------------------------------------------------
 
@@ -120,18 +130,20 @@ class Writer:
         if not isinstance(doc, Document):
             raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")
         self._check()
+        check_types(doc)
         doc = encodable(doc)
-        self._forget(doc.id)
-        self._buffer[doc.id] = doc
-        self._buffered_sections += len(doc.sections)
-        if self._batch_ready():
-            with self._storage_errors():
+        with self._changing():
+            self._forget(doc.id)
+            self._buffer[doc.id] = doc
+            self._buffered_sections += len(doc.sections)
+            if self._batch_ready():
                 self._hand_over()
 
     def delete(self, doc_id: str) -> None:
         """Deletes every section of the document (nothing happens if it is not indexed)."""
         self._check()
-        self._forget(doc_id)
+        with self._changing():
+            self._forget(doc_id)
 
     def clear(self) -> None:
         """Deletes every document: the indexed ones and those given to this writer so far.
@@ -152,7 +164,13 @@ class Writer:
         self._w._setup_doc_offsets()
 
     def commit(self, *, optimize: bool = False) -> None:
-        """Makes the changes visible; ``optimize`` also merges every segment into one."""
+        """Makes the changes visible; ``optimize`` also merges every segment into one.
+
+        Raises (once) when the writer failed before: it was rolled back, nothing is committed.
+        """
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise self._failed(failure) from failure
         self._check()
         try:
             with self._storage_errors():
@@ -199,6 +217,7 @@ class Writer:
                 durable=getattr(store, "durable", True),
                 jobs=self.jobs,
                 roll_postings=segbuild.ROLL_POSTINGS,
+                lock=getattr(self._w, "writelock", None),
             )
         return SegmentBuilder(self._index._ix, roll_postings=segbuild.ROLL_POSTINGS)
 
@@ -237,15 +256,68 @@ class Writer:
         return segments
 
     @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Fails the writer when a change of its state fails halfway.
+
+        The buffer, the handed-over batches, the deletions and the builder's open segment may
+        then disagree (a batch half built, an id recorded as deleted that was not), so what the
+        writer would commit is unknown: it is rolled back at once (the lock is released, the
+        workers stop) and its ``commit`` raises instead of committing a partial result.
+        """
+        try:
+            with self._storage_errors():
+                yield
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._done:
+            return
+        self._failure = exc
+        try:
+            self.cancel()
+        except Exception:  # pragma: no cover - best effort after another failure
+            log.exception("rolling back a failed writer failed")
+
+    def _failed(self, cause: BaseException) -> MofaSearchError:
+        hint = getattr(cause, "hint", "") or "open a new writer and add the documents again"
+        return MofaSearchError(
+            f"this writer failed and was rolled back, nothing of it is committed: {cause}",
+            hint=hint,
+        )
+
+    @contextlib.contextmanager
     def _storage_errors(self) -> Iterator[None]:
-        """A full disk or a read-only directory becomes one clear error naming the index."""
+        """A full disk or a read-only directory becomes one clear error naming the index, and so
+        does a committed segment that cannot be read (truncated, corrupt or missing), which the
+        writer meets when it deletes from it or merges it."""
+        path = self._index.path
         try:
             yield
+        except MofaSearchError:
+            raise
+        except storage.DAMAGE_ERRORS as exc:
+            raise storage.damaged(path, exc) from exc
         except OSError as exc:
-            where = self._index.path or "memory"
+            lost = self._lost_segment_file(exc)
+            if lost:
+                raise storage.damaged(path, exc, lost) from exc
+            where = path or "memory"
             raise IndexStorageError(
-                f"cannot write the index in {where}: {exc.strerror or exc}", self._index.path
+                f"cannot write the index in {where}: {exc.strerror or exc}", path
             ) from exc
+
+    def _lost_segment_file(self, exc: OSError) -> str:
+        """The name of the committed segment's file that ``exc`` found missing, else ``""``.
+
+        The writer holds the lock, so no commit can have removed a file of a segment its TOC
+        lists: the file is gone from a damaged index, which a rebuild repairs.
+        """
+        if not isinstance(exc, FileNotFoundError) or not isinstance(exc.filename, str):
+            return ""
+        name = os.path.basename(exc.filename)
+        return name if name.partition(".")[0] in self._committed else ""
 
     def _recording_merges(self, add_reader: Any) -> Any:
         """Wraps Whoosh's ``add_reader`` (a merge) to remember how it renumbers documents."""
@@ -290,6 +362,8 @@ class Writer:
     # internals --------------------------------------------------------------------------------
 
     def _check(self) -> None:
+        if self._failure is not None:
+            raise self._failed(self._failure) from self._failure
         if self._done:
             raise MofaSearchError("this writer is closed", hint="open a new one with ix.writer()")
 
@@ -319,10 +393,77 @@ class Writer:
             self._dropped.append(handed)
         if doc_id in self._deleted or not self._w.segments:
             return
-        self._deleted.add(doc_id)
         if self._searcher is None:
-            self._searcher = self._w.searcher()
+            self._searcher = self._deletion_searcher()
         self._w.delete_by_term("doc_id", doc_id, searcher=self._searcher)
+        self._deleted.add(doc_id)
+
+    def _deletion_searcher(self) -> Any:
+        """A searcher over the committed segments, opened like every reader of the index
+        (``SegmentWriter.searcher`` opens them with Whoosh's own reader, which leaves a file
+        open when a segment cannot be read and does not say which one)."""
+        from whoosh.searching import Searcher
+
+        w = self._w
+        return Searcher(self._index._ix._reader(w.storage, w.schema, w.segments, w.generation))
+
+
+def check_types(doc: Document) -> None:
+    """Refuses a document with a field of a type a section build cannot take.
+
+    ``Document`` and ``Section`` are plain dataclasses, so nothing stops a caller from giving a
+    date as a string or a number as text. Found here, the error is the document's own: its
+    ``add`` raises before anything is buffered (an indexed document with the same id is left
+    as it is) and a caller can skip it. Found when its batch is built, it would fail some other
+    document's ``add`` and take the whole batch with it.
+    """
+    problem = _type_problem(doc)
+    if problem:
+        raise DocumentParseError(f"document {doc.id!r}: {problem}")
+
+
+def _type_problem(doc: Document) -> str:
+    """What is wrong with the types of ``doc``'s fields (the first thing found), else ``""``."""
+    optional: Any = (str, type(None))
+    fields: list[tuple[str, Any, Any]] = [
+        ("id", doc.id, str),
+        ("title", doc.title, str),
+        ("url", doc.url, optional),
+        ("category", doc.category, optional),
+        ("date", doc.date, (datetime.date, type(None))),
+    ]
+    for name, value, kind in fields:
+        if not isinstance(value, kind):
+            return _wrong(name, value, kind)
+    if not isinstance(doc.meta, Mapping):
+        return _wrong("meta", doc.meta, Mapping)
+    for key, value in doc.meta.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            return f"meta must map str to str, not {type(key).__name__} to {type(value).__name__}"
+    for ordinal, section in enumerate(doc.sections):
+        problem = _section_problem(section)
+        if problem:
+            return f"section {ordinal}: {problem}"
+    return ""
+
+
+def _section_problem(section: Any) -> str:
+    if not isinstance(section, Section):
+        return _wrong("a section", section, Section)
+    for name in ("text", "heading", "number", "id"):
+        value = getattr(section, name)
+        if not isinstance(value, str):
+            return _wrong(name, value, str)
+    if not all(isinstance(part, str) for part in section.path):
+        return "path must hold str headings only"
+    return ""
+
+
+def _wrong(name: str, value: Any, kind: Any) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {type(None): "None", datetime.date: "datetime.date"}
+    shown = " or ".join(names.get(k, k.__name__) for k in kinds)
+    return f"{name} must be {shown}, not {type(value).__name__}"
 
 
 def encodable(doc: Document) -> Document:
