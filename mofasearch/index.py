@@ -19,6 +19,7 @@ import errno
 import json
 import logging
 import os
+import re
 import stat
 import threading
 import weakref
@@ -60,6 +61,12 @@ log = logging.getLogger("mofasearch.index")
 #: a reading term (katakana and the prolonged-sound mark only)
 META_FILE = "mofasearch.json"
 REBUILD = "mofasearch index --rebuild"
+#: how long ``Index.create`` waits for the write lock by default: only another process
+#: creating the same index (or rebuilding it) holds the lock of a folder without an index, and
+#: only for a moment
+CREATE_LOCK_TIMEOUT = 10.0
+#: a committed table of contents (not one being written, ``_MAIN_1.toc.<time>``)
+_COMMITTED_TOC = re.compile(r"_MAIN_[0-9]+\.toc")
 
 _OPEN_INDEXES: weakref.WeakSet[Index] = weakref.WeakSet()
 
@@ -101,23 +108,33 @@ class Index:
         *,
         ranking: RankingConfig | None = None,
         synonyms: Synonyms = None,
+        lock_timeout: float = CREATE_LOCK_TIMEOUT,
     ) -> Index:
         """A new empty index in ``path`` (created if missing); IndexExistsError if one is there.
+
+        Created under the index's write lock, looking again for an index once it holds it:
+        Whoosh's create deletes every table of contents in the folder, so another process's
+        create, or its first commit, must never land between the look and the create. Waits
+        up to ``lock_timeout`` seconds for the lock (another process creating the same index
+        holds it for a moment), then IndexLockedError.
 
         ``synonyms``: synonym files its searches expand (``RankingConfig.synonyms``; query time
         only, so they can be given, changed or dropped at any open)."""
         target = Path(path)
         ranking = _with_synonyms(ranking, synonyms)
-        if _has_whoosh_index(target):
-            raise IndexExistsError(f"an index already exists in {target}", target)
+        if _has_committed_index(target):
+            raise _exists(target)
         with _storage_errors(target):
             target.mkdir(parents=True, exist_ok=True)
             store = storage.file_storage(target)
             store.supports_mmap = False  # as in open()
-            # the metadata first: a table of contents never exists without it (a metadata file
-            # left by a create that failed before its TOC is simply rewritten next time)
-            _write_meta(store)
-            ix = store.create_index(build_schema())
+            with storage.write_locked(store, lock_timeout, target):
+                if _has_committed_index(target):
+                    raise _exists(target)
+                # the metadata first: a table of contents never exists without it (a metadata
+                # file left by a create that failed before its TOC is simply rewritten)
+                _write_meta(store)
+                ix = store.create_index(build_schema())
         log.info("created index in %s", target)
         return cls(ix, store, target, ranking)
 
@@ -162,11 +179,19 @@ class Index:
         *,
         ranking: RankingConfig | None = None,
         synonyms: Synonyms = None,
+        lock_timeout: float = CREATE_LOCK_TIMEOUT,
     ) -> Index:
+        """The index in ``path``, created first when there is none (see ``create``); when
+        another process creates it meanwhile, the index that process made is opened."""
         target = Path(path)
-        if _has_whoosh_index(target):
-            return cls.open(target, ranking=ranking, synonyms=synonyms)
-        return cls.create(target, ranking=ranking, synonyms=synonyms)
+        if not _has_committed_index(target):
+            try:
+                return cls.create(
+                    target, ranking=ranking, synonyms=synonyms, lock_timeout=lock_timeout
+                )
+            except IndexExistsError:
+                pass
+        return cls.open(target, ranking=ranking, synonyms=synonyms)
 
     @classmethod
     def in_memory(cls, *, ranking: RankingConfig | None = None, synonyms: Synonyms = None) -> Index:
@@ -347,17 +372,22 @@ class Index:
         return iter(found)
 
     def stats(self) -> dict[str, Any]:
-        """Figures for ``mofasearch stats``."""
+        """Figures for ``mofasearch stats``; ``size_bytes`` counts the files of the generation
+        counted (its table of contents, its segments' files, the metadata), not a writer's
+        unfinished files."""
         snap = self._acquire()
         try:
             documents = len(set(snap.columns["doc"][snap.live].tolist()))
             sections = int(snap.live.sum())
             segments = len(snap.leaves)
+            # the size of the very generation counted, whatever a writer does meanwhile
+            generation = snap.searcher.reader().generation()
+            segment_ids = [cache.segid for _, _, cache in snap.leaves]
         finally:
             snap.release()
         with _storage_errors(self.path):
             meta = _read_meta(self._storage) or {}
-            size = sum(self._storage.file_length(name) for name in self._storage.list())
+            size = storage.generation_size(self._storage, generation, segment_ids, [META_FILE])
         return {
             "path": str(self.path) if self.path else None,
             "documents": documents,
@@ -422,6 +452,23 @@ def _section_number(value: str | None) -> str | None:
         error = QuerySyntaxError(f"section filter: {exc}")
         error.hint = "give a section number as search results show it, e.g. §3 or 3.(2)"
         raise error from None
+
+
+def _has_committed_index(target: Path) -> bool:
+    """Whether ``target`` holds a committed table of contents, what Whoosh opens.
+
+    Not ``_has_whoosh_index``: a TOC being written (``_MAIN_0.toc.<time>``) is not one yet,
+    and opening the folder then would find no index."""
+    try:
+        if not target.is_dir():
+            return False
+        return any(_COMMITTED_TOC.fullmatch(p.name) for p in target.iterdir())
+    except OSError as exc:
+        raise _os_error(target, exc) from exc
+
+
+def _exists(target: Path) -> IndexExistsError:
+    return IndexExistsError(f"an index already exists in {target}", target)
 
 
 def _has_whoosh_index(target: Path) -> bool:

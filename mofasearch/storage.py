@@ -14,7 +14,11 @@ which gives it a :class:`SafeFileIndex`:
   after it, the directory. A commit that returned survives power loss (on file systems that
   honour fsync).
 - **Locks** are Whoosh's ``fcntl.flock`` locks: POSIX only, released by the kernel when the
-  holding process dies, so a killed writer never leaves a stale lock.
+  holding process dies, so a killed writer never leaves a stale lock. An in-memory index's locks
+  (:class:`MemoryLock`) behave the same way within the process: refused at once unless waited
+  for, released when the writer holding one is garbage-collected.
+- **Temporary files** of an in-memory index's writers stay in memory, private to the writer
+  (Whoosh's ``RamStorage`` shared ``$TMPDIR/MAIN.tmp`` between every in-memory index).
 """
 
 from __future__ import annotations
@@ -27,23 +31,36 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from io import BytesIO
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import FieldType, Schema, ensure_schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, OverlayStorage, RamStorage, Storage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import _CURRENT_TOC_VERSION, _DEF_INDEX_NAME, TOC, EmptyIndexError, FileIndex
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.system import _FLOAT_SIZE, _INT_SIZE, _LONG_SIZE
 from whoosh.util import random_name
 
-from mofasearch.errors import IndexDamagedError, IndexVersionError, UnsafeIndexError
+from mofasearch.errors import (
+    IndexDamagedError,
+    IndexLockedError,
+    IndexVersionError,
+    UnsafeIndexError,
+)
 from mofasearch.safepickle import SafeBufferFile, SafeStructFile, SafeW3Codec, load, loads
 
 log = logging.getLogger("mofasearch.storage")
 
 _SEGMENT_ID = re.compile(r"[0-9a-z]{1,64}")
+
+#: the lock Whoosh's writer takes (``FileIndex.lock("WRITELOCK")``); whoever holds it may
+#: change the index's files
+WRITE_LOCK = f"{_DEF_INDEX_NAME}_WRITELOCK"
 
 #: what reading a truncated or corrupt index file raises: Whoosh's fixed-size reads, unpickling
 #: (through the allow-list), zlib-compressed columns and blocks, stored text that is not UTF-8
@@ -89,6 +106,59 @@ def file_storage(path: str | os.PathLike[str], *, durable: bool = True) -> SafeF
 def ram_storage() -> SafeRamStorage:
     """A storage that lives in this process's memory."""
     return SafeRamStorage()
+
+
+@contextmanager
+def write_locked(
+    storage: Storage, timeout: float, path: str | os.PathLike[str] | None = None
+) -> Iterator[None]:
+    """Holds the index's write lock, the one Whoosh's writer takes, waiting up to ``timeout``
+    seconds for it; IndexLockedError naming ``path`` when another writer keeps it longer.
+
+    For changes to an index's files made outside a writer (creating the index), so that they
+    never interleave with a writer's or with another such change.
+    """
+    lock = storage.lock(WRITE_LOCK)
+    deadline = time.monotonic() + timeout
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            raise IndexLockedError(
+                f"another writer holds the lock of the index in {path or 'memory'}", path
+            )
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def generation_size(
+    storage: Storage, generation: int, segment_ids: Iterable[str], extra: Iterable[str] = ()
+) -> int:
+    """Bytes of one committed generation: its TOC, every file of its segments (the side-car
+    postings too: they carry the segment's name) and the ``extra`` files.
+
+    Not everything in the folder: a writer's unfinished segments and temporary files are no
+    part of the index. And a commit removes the files of older generations at any moment, so
+    a file gone by the time it is measured counts nothing instead of failing.
+    """
+    wanted = set(segment_ids)
+    others = set(extra)
+    toc = TOC._filename(_DEF_INDEX_NAME, generation)
+    pattern = TOC._segment_pattern(_DEF_INDEX_NAME)
+    total = 0
+    for name in storage.list():
+        match = pattern.fullmatch(name)
+        if name == toc or name in others or (match is not None and match.group(1) in wanted):
+            total += _length_if_present(storage, name)
+    return total
+
+
+def _length_if_present(storage: Storage, name: str) -> int:
+    try:
+        return int(storage.file_length(name))
+    except (FileNotFoundError, NameError):  # removed since listed (NameError: in memory)
+        return 0
 
 
 # Reading the TOC
@@ -205,10 +275,10 @@ class SafeFileIndex(FileIndex):
         TOC, but the segments it had already opened were left open until garbage collection
         (a ``ResourceWarning`` each, and open files piling up under a busy writer).
         """
+        if not segments:
+            return _EmptyReader(schema, generation)
         if reuse is not None:
             return super()._reader(storage, schema, segments, generation, reuse=reuse)
-        if not segments:
-            return EmptyReader(schema)
         readers: list[Any] = []
         try:
             for segment in segments:
@@ -268,6 +338,18 @@ class _SegmentReader(SegmentReader):
             if isinstance(exc, _FORMAT_ERRORS):
                 raise damaged(getattr(storage, "folder", None), exc, name) from exc
             raise
+
+
+class _EmptyReader(EmptyReader):
+    """Whoosh's reader of an index without segments, knowing its generation (Whoosh's says
+    None, so a searcher of an empty index was never up to date and its size unknown)."""
+
+    def __init__(self, schema: Any, generation: int) -> None:
+        super().__init__(schema)
+        self._gen = generation
+
+    def generation(self) -> int:
+        return self._gen
 
 
 def _index_class(indexclass: Any) -> type[SafeFileIndex]:
@@ -381,12 +463,97 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
 
 
 class SafeRamStorage(_SafeIndexes, RamStorage):
-    """An in-memory storage whose files read pickles through the allow-list."""
+    """An in-memory storage whose files read pickles through the allow-list, with locks that
+    behave like the file locks and temporary files of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._locks_guard = threading.Lock()
 
     def open_file(self, name: str, **kwargs: Any) -> SafeBufferFile:
         if name not in self.files:
             raise NameError(name)
         return SafeBufferFile(memoryview(self.files[name]), name=name, **kwargs)
+
+    def lock(self, name: str) -> MemoryLock:
+        """A new hold on the lock ``name``, as ``FileStorage.lock`` opens a new file lock.
+
+        Whoosh's ``RamStorage.lock`` handed out the ``threading.Lock`` itself, whose
+        ``acquire()`` blocks, while Whoosh's writer polls it for its timeout expecting a
+        refusal: a second writer waited forever (in the same thread, a deadlock). It also
+        made the lock on first use without a guard, so two threads could each make one.
+        """
+        with self._locks_guard:
+            shared = self.locks.get(name)
+            if shared is None:
+                shared = self.locks[name] = threading.Lock()
+        return MemoryLock(shared)
+
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        """A new in-memory storage for one writer's temporary files.
+
+        Whoosh's gave every in-memory index of every process the same ``$TMPDIR/MAIN.tmp``,
+        emptied by any writer's commit or cancel under the others' open files (and unusable
+        where the temporary folder is not writable). ``name`` names nothing here: nothing
+        is shared.
+        """
+        return _RamTempStorage()
+
+
+class MemoryLock:
+    """One hold on a lock of a :class:`SafeRamStorage`, behaving like Whoosh's file locks.
+
+    ``acquire()`` refuses at once unless ``blocking`` (Whoosh's writer polls it until its lock
+    timeout); any thread may release it (a writer can be cancelled from another thread); and a
+    hold dropped while locked releases the lock when it is garbage-collected, as the kernel
+    drops the flock of a file closed with a writer nobody committed or cancelled.
+    """
+
+    def __init__(self, shared: threading.Lock) -> None:
+        self._shared = shared
+        self.locked = False
+
+    def acquire(self, blocking: bool = False) -> bool:
+        if not self._shared.acquire(blocking):
+            return False
+        self.locked = True
+        return True
+
+    def release(self) -> None:
+        if not self.locked:
+            raise RuntimeError("this lock was not acquired")
+        self.locked = False
+        self._shared.release()
+
+    def __del__(self) -> None:
+        if self.locked:
+            self.release()
+
+
+class _RamTempStorage(RamStorage):
+    """A writer's temporary files in memory.
+
+    Whoosh's posting pool writes its sorted runs through the raw file and closes that, not the
+    ``StructFile`` whose ``onclose`` keeps a ``RamStorage`` file's bytes: here the raw file
+    keeps them itself when closed, so both ways of writing work.
+    """
+
+    def create_file(self, name: str, **kwargs: Any) -> StructFile:
+        return StructFile(_KeptBytesIO(self.files, name), name=name)
+
+
+class _KeptBytesIO(BytesIO):
+    """A file in memory whose bytes are stored under its name in ``files`` when it is closed."""
+
+    def __init__(self, files: dict[str, bytes], name: str) -> None:
+        super().__init__()
+        self._files = files
+        self._name = name
+
+    def close(self) -> None:
+        if not self.closed:
+            self._files[self._name] = self.getvalue()
+        super().close()
 
 
 # fsync helpers
@@ -432,12 +599,16 @@ def fsync_directory(path: str) -> None:
 
 
 __all__ = [
+    "WRITE_LOCK",
+    "MemoryLock",
     "SafeFileIndex",
     "SafeFileStorage",
     "SafeRamStorage",
     "file_storage",
     "fsync_directory",
     "fsync_path",
+    "generation_size",
     "ram_storage",
     "read_toc",
+    "write_locked",
 ]
