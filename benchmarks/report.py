@@ -205,6 +205,20 @@ def scale(results: dict[str, Any]) -> list[str]:
                     _f(q.get("open_seconds"), 3),
                 ]
             )
+        for key, q in c["queries"].items():  # timed on another engine's index (latency only)
+            if key not in c["builds"]:
+                rows.append(
+                    [
+                        f"{c['sections']:,}",
+                        key,
+                        *["–"] * 4,
+                        str(q["n"]) if "n" in q else "–",
+                        _f(q.get("p50")),
+                        _f(q.get("p99")),
+                        _mb(q.get("rss")),
+                        _f(q.get("open_seconds"), 3),
+                    ]
+                )
         rows.append(
             [
                 f"{c['sections']:,}",

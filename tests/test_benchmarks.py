@@ -197,6 +197,8 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
         assert results["sets"]["lawqa"]["latency"]["mofasearch+grouped"]["n"] == 12
         assert "mofasearch+grouped" not in results["sets"]["lawqa"]["quality"]
         assert results["corpora"]["scale-60"]["queries"]["mofasearch+grouped"]["n"] > 0
+        # ... and reported in the scale table, on mofasearch's index (no build of its own)
+        assert "| 60 | mofasearch+grouped | – | – | – | – |" in markdown(results)
         assert lawqa["builds"]["mofasearch[writer.jobs=2]"]["count"] == 40
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["latency"]
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["quality"]
