@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 from test_sources import indexed_ids, write_passages
+from test_sources_sync import _deep_folder
 
 from mofasearch import cli
-
-
-def _deep_folder(base: Path, length: int) -> Path:
-    """A chain of folders under ``base`` whose full path is about ``length`` characters."""
-    folder = base
-    while len(str(folder)) < length:
-        folder /= "d" * min(200, max(1, length - len(str(folder)) - 1))
-    folder.mkdir(parents=True)
-    return folder
 
 
 def _index(capsys: pytest.CaptureFixture[str], index_dir: Path, src: Path) -> tuple[int, str]:

@@ -20,22 +20,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from test_parallel import make_doc
 
 from mofasearch import Document, Index, Section, writer
 from mofasearch.errors import DocumentParseError, IndexDamagedError, MofaSearchError
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_doc(i: int, word: str = "北方領土") -> Document:
-    return Document(
-        f"d{i}",
-        f"日露協議の記録 {i}",
-        [
-            Section(f"{word}問題について{i}回目の協議を行った。", "協議", "1"),
-            Section("経済関係の発展とエネルギー協力を確認した。" * (1 + i % 3), "経済", "2"),
-        ],
-    )
 
 
 def make_index(path: Path, count: int) -> Index:
@@ -313,7 +303,7 @@ def test_changing_a_damaged_index_is_an_index_damaged_error(tmp_path, how, chang
     with Index.open(path) as ix:
         with pytest.raises(IndexDamagedError, match=seg) as caught, ix.writer() as w:
             if change == "add":
-                w.add(make_doc(3, word="改訂"))  # replaces an indexed document
+                w.add(make_doc(3, tag="改訂"))  # replaces an indexed document
             else:
                 w.delete("d3")
         assert caught.value.path == str(path)
