@@ -7,12 +7,11 @@ needed: a folder whose path outgrows PATH_MAX (4096) cannot be listed, even by r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from test_sources import indexed_ids, write_passages
-from test_sources_sync import _deep_folder
+from test_sources import indexed_ids
+from test_sources_sync import unlistable_source
 
 from mofasearch import cli
 
@@ -25,13 +24,7 @@ def _index(capsys: pytest.CaptureFixture[str], index_dir: Path, src: Path) -> tu
 def test_a_folder_that_cannot_be_listed_is_not_called_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = tmp_path / "p" / "src"
-    src.mkdir(parents=True)
-    write_passages(src / "top.jsonl", [("top", "京都議定書の批准")])
-    write_passages(_deep_folder(src, 3950) / "deep.jsonl", [("deep", "北方領土問題の解決")])
-    moved = tmp_path / ("p" + "x" * 250)
-    os.rename(tmp_path / "p", moved)  # the deepest folder's path now exceeds PATH_MAX
-    index_dir, src = tmp_path / "index", moved / "src"
+    index_dir, src = tmp_path / "index", unlistable_source(tmp_path)
 
     code, err = _index(capsys, index_dir, src)
     assert code == 1

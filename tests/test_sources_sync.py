@@ -165,14 +165,20 @@ def test_folder_that_cannot_be_listed_keeps_its_documents(tmp_path: Path) -> Non
     assert indexed_ids(moved / "index") == {"top", "deep"}
 
 
-def test_load_names_a_folder_it_cannot_list(tmp_path: Path) -> None:
+def unlistable_source(tmp_path: Path) -> Path:
+    """A source folder holding top.jsonl (id "top") and, in a folder that cannot be listed
+    (its path outgrows PATH_MAX once the project is moved), deep.jsonl (id "deep")."""
     src = tmp_path / "p" / "src"
     src.mkdir(parents=True)
     write_passages(src / "top.jsonl", [("top", "京都議定書の批准")])
     write_passages(_deep_folder(src, 3950) / "deep.jsonl", [("deep", "北方領土問題の解決")])
     moved = tmp_path / ("p" + "x" * 250)
     os.rename(tmp_path / "p", moved)  # the deepest folder's path now exceeds PATH_MAX
-    src = moved / "src"
+    return moved / "src"
+
+
+def test_load_names_a_folder_it_cannot_list(tmp_path: Path) -> None:
+    src = unlistable_source(tmp_path)
     with pytest.raises(DocumentParseError, match="cannot list the folder: File name too long"):
         list(load(src))
     errors: list[Path] = []
