@@ -350,10 +350,18 @@ _NO_DOCS = np.zeros(0, dtype=np.int32)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
+class DamagedPostingsError(Exception):
+    """A side-car file whose content contradicts itself (a posting list outside its field's
+    arrays, a document number outside the segment): the file is damaged."""
+
+
 class PostingsFile:
     """A segment's side-car, memory-mapped when on disk."""
 
-    def __init__(self, buffer: Any, keep: Any = None, fd: int | None = None) -> None:
+    def __init__(
+        self, buffer: Any, keep: Any = None, fd: int | None = None, name: str = "a postings file"
+    ) -> None:
+        self.name = name
         self._keep = keep
         #: when given, posting lists are read from this descriptor (``os.pread``, no shared
         #: offset, so threads and forked children may read at once), closed with this object
@@ -412,6 +420,8 @@ class PostingsFile:
         if i < 0:
             return docs[:0], weights[:0]
         lo, hi = post_offsets[i : i + 2].tolist()
+        if not 0 <= lo <= hi <= len(docs):
+            raise DamagedPostingsError(f"{self.name}: postings of a {fieldname} term out of place")
         if self._fd is None or hi == lo:
             return docs[lo:hi], weights[lo:hi]
         # read from the file, not the map: the search process keeps only what it caches, not
@@ -423,6 +433,29 @@ class PostingsFile:
         if len(raw_docs) != count or len(raw_weights) != count:
             raise OSError(f"short read from a postings file ({fieldname})")
         return np.frombuffer(raw_docs, dtype=np.int32), np.frombuffer(raw_weights, dtype=np.float32)
+
+    def problem(self, doccount: int) -> str | None:
+        """What contradicts itself in the file, or None: every field's term and posting offsets
+        in order and within its arrays, document numbers within the segment and ascending in
+        each posting list, weights finite. No checksum is kept, so a search does not pay for
+        this: it is asked after a search failed in a way only bad data explains."""
+        for fieldname, (terms, post_offsets, docs, weights) in self.fields.items():
+            for offsets, size in ((terms.offsets, len(terms.blob)), (post_offsets, len(docs))):
+                if (
+                    not len(offsets)
+                    or offsets[0] != 0
+                    or offsets[-1] != size
+                    or bool((np.diff(offsets) < 0).any())
+                ):
+                    return f"{fieldname}: offsets out of order"
+            if len(weights) != len(docs) or not bool(np.isfinite(weights).all()):
+                return f"{fieldname}: weights damaged"
+            if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= doccount):
+                return f"{fieldname}: a document number outside the segment"
+            falls = np.flatnonzero(np.diff(docs) <= 0) + 1
+            if len(falls) and not bool(np.isin(falls, post_offsets).all()):
+                return f"{fieldname}: a posting list out of order"
+        return None
 
 
 def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
@@ -437,7 +470,7 @@ def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
                 mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
                 if hasattr(mapped, "madvise") and hasattr(mmap, "MADV_RANDOM"):
                     mapped.madvise(mmap.MADV_RANDOM)  # term lookups touch scattered pages
-                return PostingsFile(mapped, mapped, fd)
+                return PostingsFile(mapped, mapped, fd, name=name)
             except BaseException:
                 os.close(fd)
                 raise
@@ -446,7 +479,7 @@ def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
             data = f.read()
         finally:
             f.close()
-        return PostingsFile(data)
+        return PostingsFile(data, name=name)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring unreadable postings file %s: %s", name, exc)
         return None

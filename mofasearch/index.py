@@ -304,7 +304,7 @@ class Index:
         )
         snap = self._acquire()
         try:
-            with _storage_errors(self.path):
+            with _storage_errors(self.path, snapshot=snap):
                 return run_search(
                     snap, snap.schema, request, ranking or self.ranking, self._snippet_maker
                 )
@@ -337,7 +337,7 @@ class Index:
 
         snap = self._acquire()
         try:
-            with _storage_errors(self.path):
+            with _storage_errors(self.path, snapshot=snap):
                 return explain(snap, snap.schema, query, section_id, ranking or self.ranking)
         finally:
             snap.release()
@@ -584,10 +584,14 @@ def _check_meta(store: Any, target: Path) -> None:
 
 
 @contextmanager
-def _storage_errors(path: Path | None, *, value_errors: bool = False) -> Iterator[None]:
+def _storage_errors(
+    path: Path | None, *, value_errors: bool = False, snapshot: Snapshot | None = None
+) -> Iterator[None]:
     """Maps errors at the storage boundary to the error family: OS errors to IndexStorageError
     / IndexNotFoundError, what a truncated or corrupt file raises (and, where only the files
-    can cause one, ``ValueError``) to IndexDamagedError."""
+    can cause one, ``ValueError``) to IndexDamagedError. With a ``snapshot``, an IndexError
+    (a document number out of range) is an IndexDamagedError when one of its side-car postings
+    files proves damaged, and stays what it is otherwise."""
     damage: tuple[type[Exception], ...] = storage.DAMAGE_ERRORS
     if value_errors:
         damage = (*damage, ValueError)
@@ -599,6 +603,12 @@ def _storage_errors(path: Path | None, *, value_errors: bool = False) -> Iterato
         raise _os_error(path, exc) from exc
     except damage as exc:
         raise storage.damaged(path, exc) from exc
+    except IndexError as exc:
+        found = snapshot.damaged_postings() if snapshot is not None else None
+        if found is None:
+            raise
+        name, problem = found
+        raise storage.damaged(path, ValueError(problem), name) from exc
 
 
 def _os_error(path: Path | None, exc: OSError) -> MofaSearchError:

@@ -328,6 +328,17 @@ class Snapshot:
                 return dict(found)
         raise IndexError(docnum)
 
+    def damaged_postings(self) -> tuple[str, str] | None:
+        """(file name, what is wrong) of the first side-car postings file of the snapshot that
+        contradicts itself, or None; reads them whole (asked only after a search failed)."""
+        for _, _, cache in self.leaves:
+            side = cache.side
+            if side is not None:
+                problem = side.problem(cache.doccount)
+                if problem is not None:
+                    return side.name, problem
+        return None
+
     def section_labels(self, docnums: list[int]) -> list[tuple[str, str, str]]:
         """(section id, number, heading) of sections, read from columns (a segment's columns
         are loaded once, the first time one of its sections is asked for); a section written

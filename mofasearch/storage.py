@@ -52,6 +52,7 @@ from mofasearch.errors import (
     IndexVersionError,
     UnsafeIndexError,
 )
+from mofasearch.impact import DamagedPostingsError
 from mofasearch.safepickle import SafeBufferFile, SafeStructFile, SafeW3Codec, load, loads
 
 log = logging.getLogger("mofasearch.storage")
@@ -63,8 +64,10 @@ _SEGMENT_ID = re.compile(r"[0-9a-z]{1,64}")
 WRITE_LOCK = f"{_DEF_INDEX_NAME}_WRITELOCK"
 
 #: what reading a truncated or corrupt index file raises: Whoosh's fixed-size reads, unpickling
-#: (through the allow-list), zlib-compressed columns and blocks, stored text that is not UTF-8
+#: (through the allow-list), zlib-compressed columns and blocks, stored text that is not UTF-8,
+#: a side-car postings file that contradicts itself
 DAMAGE_ERRORS: tuple[type[Exception], ...] = (
+    DamagedPostingsError,
     EOFError,
     struct.error,
     zlib.error,
