@@ -576,10 +576,13 @@ class _Claims:
                     for doc_id in rec.doc_ids:
                         self.held.setdefault(doc_id, (key, rel))
         self.reserved: dict[str, tuple[str, str]] = {}
+        #: each reloaded file's reserved ids, so releasing them costs only their number
+        self._reserved_by: dict[tuple[str, str], list[str]] = {}
         for job in plan.jobs:
             for doc_id in job.previous.doc_ids if job.previous else ():
-                if doc_id not in self.held:
-                    self.reserved.setdefault(doc_id, (job.key, job.rel))
+                if doc_id not in self.held and doc_id not in self.reserved:
+                    self.reserved[doc_id] = (job.key, job.rel)
+                    self._reserved_by.setdefault((job.key, job.rel), []).append(doc_id)
         self.kept: dict[str, tuple[str, str]] = {}
         self.rejected: list[_Job] = []  # those that had documents before
 
@@ -590,8 +593,8 @@ class _Claims:
     def lift(self, jobs: Iterable[_Job]) -> None:
         """The waiting files wait no more: their reservations are dropped and, in order, each
         takes what is free."""
-        waiting = {(job.key, job.rel) for job in jobs}
-        self.reserved = {i: owner for i, owner in self.reserved.items() if owner not in waiting}
+        for job in jobs:
+            self._release((job.key, job.rel))
 
     def clash(self, job: _Job, ids: Sequence[str]) -> str | None:
         """Why ``job`` cannot have ``ids`` (naming the file that holds them), or None."""
@@ -634,7 +637,8 @@ class _Claims:
         )
 
     def _release(self, me: tuple[str, str]) -> None:
-        self.reserved = {i: owner for i, owner in self.reserved.items() if owner != me}
+        for doc_id in self._reserved_by.pop(me, ()):
+            del self.reserved[doc_id]
 
     def _name(self, holder: tuple[str, str]) -> str:
         key, rel = holder
