@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mofasearch.errors import DocumentParseError, IndexLockedError, MofaSearchError
+from mofasearch.errors import DocumentParseError, MofaSearchError
 from mofasearch.progress import SyncProgress
 
 if TYPE_CHECKING:
@@ -699,22 +699,11 @@ def _wipe(index_dir: Path, lock_timeout: float) -> None:
     from mofasearch import storage
     from mofasearch.index import META_FILE
 
-    lock = storage.file_storage(index_dir).lock("MAIN_WRITELOCK")
-    deadline = time.monotonic() + lock_timeout
-    while not lock.acquire(blocking=False):
-        if time.monotonic() >= deadline:
-            raise IndexLockedError(
-                f"another writer holds the lock of the index in {index_dir}; not rebuilding it",
-                index_dir,
-            )
-        time.sleep(0.05)
-    try:
+    with storage.write_locked(storage.file_storage(index_dir), lock_timeout, index_dir):
         for entry in index_dir.iterdir():
             own = _INDEX_FILE.match(entry.name) or entry.name in (MANIFEST_NAME, META_FILE)
             if own and entry.is_file():
                 entry.unlink()
-    finally:
-        lock.release()
 
 
 class _suppress_oserror:
