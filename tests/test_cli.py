@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +40,15 @@ class Run:
         return json.loads(self.out)
 
 
-def mofasearch(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``python -m mofasearch ARGS`` in ``cwd`` with a clean environment."""
+def mofasearch(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
+) -> Run:
+    """Run ``python -m mofasearch ARGS`` in ``cwd`` with a clean environment (after the
+    ``prefix`` command, e.g. one that drops privileges)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MOFASEARCH_")}
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "mofasearch", *args],
+        [*prefix, sys.executable, "-m", "mofasearch", *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_cli import Run, mofasearch
 from test_sources import indexed_ids, write_passages
 
 from mofasearch import Index, cli, load
@@ -51,17 +52,8 @@ def unprivileged(tmp_path: Path) -> list[str]:
     return prefix
 
 
-def run_cli(prefix: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOFASEARCH_")}
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "mofasearch", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-    )
+def run_cli(prefix: list[str], *args: str, cwd: Path) -> Run:
+    return mofasearch(*args, cwd=cwd, prefix=prefix)
 
 
 def index_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -96,7 +88,7 @@ def test_unreadable_folder_is_rejected_and_its_documents_kept(
     (src / "locked" / "a.txt").write_text("北方領土問題について協議した。\n", encoding="utf-8")
     (src / "b.txt").write_text("京都議定書の批准について。\n", encoding="utf-8")
     first = run_cli(unprivileged, "index", "src", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.err
 
     (src / "locked").chmod(0o000)
     try:
@@ -105,16 +97,16 @@ def test_unreadable_folder_is_rejected_and_its_documents_kept(
     finally:
         (src / "locked").chmod(0o755)
     for r in (run, again):
-        assert r.returncode == 1, r.stderr
-        assert "cannot list the folder: Permission denied" in r.stderr
-        assert "Traceback" not in r.stderr
-        assert "0 removed" in r.stdout and "0 deleted" in r.stdout
-    assert "rejected src/locked: " in run.stderr
+        assert r.code == 1, r.err
+        assert "cannot list the folder: Permission denied" in r.err
+        assert "Traceback" not in r.err
+        assert "0 removed" in r.out and "0 deleted" in r.out
+    assert "rejected src/locked: " in run.err
     assert indexed_ids(tmp_path / "index") == {"locked/a.txt", "b.txt"}
 
     readable = run_cli(unprivileged, "index", cwd=tmp_path)
-    assert readable.returncode == 0, readable.stderr
-    assert "2 unchanged" in readable.stdout
+    assert readable.code == 0, readable.err
+    assert "2 unchanged" in readable.out
 
 
 def test_unreadable_root_keeps_every_document(tmp_path: Path, unprivileged: list[str]) -> None:
@@ -122,7 +114,7 @@ def test_unreadable_root_keeps_every_document(tmp_path: Path, unprivileged: list
     src.mkdir()
     write_passages(src / "a.jsonl", [("a1", "京都議定書の批准")])
     write_passages(src / "b.jsonl", [("b1", "北方領土問題の解決")])
-    assert run_cli(unprivileged, "index", "src", cwd=tmp_path).returncode == 0
+    assert run_cli(unprivileged, "index", "src", cwd=tmp_path).code == 0
 
     src.chmod(0o000)
     try:
@@ -130,9 +122,9 @@ def test_unreadable_root_keeps_every_document(tmp_path: Path, unprivileged: list
         remembered = run_cli(unprivileged, "index", cwd=tmp_path)
     finally:
         src.chmod(0o755)
-    assert given.returncode == 1 and "rejected src: cannot list the folder" in given.stderr
-    assert remembered.returncode == 1 and "cannot list the folder" in remembered.stderr
-    assert "0 deleted" in given.stdout and "0 deleted" in remembered.stdout
+    assert given.code == 1 and "rejected src: cannot list the folder" in given.err
+    assert remembered.code == 1 and "cannot list the folder" in remembered.err
+    assert "0 deleted" in given.out and "0 deleted" in remembered.out
     assert indexed_ids(tmp_path / "index") == {"a1", "b1"}
 
 
