@@ -481,10 +481,11 @@ def _apply(
         docs = _load(load_file, job, report)
         if docs is None:
             claims.reject(job)
-        elif claims.must_wait(job, docs):
+        elif claims.must_wait(job, docs) or _section_clash(writer, docs):
+            # (a section id may be freed by a file later in the walk: it is checked again)
             waiting.append((job, docs))
         else:
-            _settle(writer, manifest, claims, job, docs, report, stale)
+            _settle(writer, manifest, claims, job, docs, report, stale, checked=True)
         if progress is not None:
             progress(
                 SyncProgress(
@@ -513,11 +514,16 @@ def _settle(
     docs: list[Document],
     report: SyncReport,
     stale: set[str],
+    *,
+    checked: bool = False,
 ) -> None:
-    """Index one loaded file, or reject it when another file holds one of its ids."""
+    """Index one loaded file, or reject it when another file holds one of its ids (or another
+    document one of its section ids)."""
     docs = _unique(docs, job.display)
     new_ids = tuple(doc.id for doc in docs)
     clash = claims.clash(job, new_ids)
+    if clash is None and not checked:  # a file is indexed whole or not at all
+        clash = _section_clash(writer, docs)
     if clash is not None:
         report.rejected.append((job.display, clash))
         log.debug("rejected %s: %s", job.display, clash)
@@ -534,6 +540,15 @@ def _settle(
         report.added.append(job.display)
     claims.take(job, new_ids)
     manifest.roots[job.key][job.rel] = FileRecord(job.size, job.mtime_ns, job.sha256, new_ids)
+
+
+def _section_clash(writer: Any, docs: list[Document]) -> str | None:
+    """Why ``writer`` would refuse one of ``docs`` (a section id another document holds)."""
+    try:
+        writer.check(docs)
+    except DocumentParseError as exc:
+        return str(exc)
+    return None
 
 
 def _unique(docs: list[Document], display: str) -> list[Document]:

@@ -14,8 +14,10 @@ commit, where the builders report where each batch landed.
 The writer is a context manager: it commits on success (Whoosh merges small segments as they
 accumulate) and cancels on an exception, so nothing of a failed batch becomes visible.
 
-A document is checked when it is added (the type of every field a section build reads), so a
-bad one is refused by its own ``add``, before anything is buffered. Anything that fails later,
+A document is checked when it is added (the type of every field a section build reads, a
+non-empty id, and section ids that no other document holds, here or in the committed index:
+a section id is what hits, ``explain`` and paging name a section by), so a bad one is refused
+by its own ``add``, before anything is buffered. Anything that fails later,
 once the writer's state has changed (a batch that cannot be built, a damaged segment met while
 deleting), fails the writer: it is rolled back at once, releasing the lock, and its ``commit``
 raises, so a caller that skips documents whose ``add`` raised never commits a batch with holes.
@@ -29,7 +31,7 @@ import datetime
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from whoosh.filedb.filestore import FileStorage
@@ -105,6 +107,10 @@ class Writer:
         self._batches = 0
         #: doc id -> (batch, first section's offset in the batch, sections) of handed documents
         self._handed: dict[str, tuple[int, int, int]] = {}
+        #: section id -> doc id, and doc id -> section ids, of the documents given to this writer
+        self._owners: dict[str, str] = {}
+        self._sections_of: dict[str, tuple[str, ...]] = {}
+        self._own: tuple[str | None, set[int]] = (None, set())  # see ``_own_sections``
         self._dropped: list[tuple[int, int, int]] = []
         self._deleted: set[str] = set()
         self._searcher: Any = None
@@ -126,18 +132,32 @@ class Writer:
     # public -----------------------------------------------------------------------------------
 
     def add(self, doc: Document) -> None:
-        """Adds ``doc``, replacing every section of an indexed document with the same id."""
-        if not isinstance(doc, Document):
-            raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")
+        """Adds ``doc``, replacing every section of an indexed document with the same id.
+
+        ``DocumentParseError`` (and nothing changes) for a wrongly typed document, an empty id,
+        or a section id that a section of another document has.
+        """
         self._check()
-        check_types(doc)
-        doc = encodable(doc)
+        (doc,) = self._checked([doc])
         with self._changing():
             self._forget(doc.id)
+            sids = tuple(section.id for section in doc.sections)
+            self._sections_of[doc.id] = sids
+            self._owners.update(dict.fromkeys(sids, doc.id))
             self._buffer[doc.id] = doc
             self._buffered_sections += len(doc.sections)
             if self._batch_ready():
                 self._hand_over()
+
+    def check(self, docs: Sequence[Document]) -> None:
+        """Raises what ``add`` would raise for any of ``docs`` added in order, adding nothing.
+
+        So a caller can refuse a group of documents (one file's) as a whole: a wrong type, an
+        id with a lone surrogate, or a section id another document holds (``DocumentParseError``
+        naming the document).
+        """
+        self._check()
+        self._checked(docs)
 
     def delete(self, doc_id: str) -> None:
         """Deletes every section of the document (nothing happens if it is not indexed)."""
@@ -157,6 +177,8 @@ class Writer:
         self._buffered_sections = 0
         self._dropped.extend(self._handed.values())
         self._handed.clear()
+        self._owners.clear()
+        self._sections_of.clear()
         self._close_searcher()
         # the committed segments are left out of the commit (Whoosh removes their files once
         # the new table of contents is written); nothing needs deleting from them any more
@@ -383,8 +405,76 @@ class Writer:
             self._searcher.close()
             self._searcher = None
 
+    def _checked(self, docs: Sequence[Document]) -> list[Document]:
+        """``docs`` as they would be stored (see ``encodable``), once each is known to fit."""
+        checked: list[Document] = []
+        claimed: dict[str, str] = {}  # section ids of the documents before, in ``docs``
+        replaced: set[str] = set()  # their ids: what they held before is theirs no more
+        for doc in docs:
+            if not isinstance(doc, Document):
+                raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")
+            check_types(doc)
+            doc = encodable(doc)
+            for section in doc.sections:
+                owner = claimed.get(section.id)
+                if owner is None and (owner := self._owner(section.id, doc.id)) in replaced:
+                    owner = None
+                if owner is not None and owner != doc.id:
+                    error = DocumentParseError(
+                        f"document {doc.id!r}: section id {section.id!r} is already the id of "
+                        f"a section of document {owner!r} (a section id names one section "
+                        "in an index)"
+                    )
+                    error.hint = (
+                        f"give the section another id (in JSONL, prefixed with {doc.id!r}, "
+                        f"say), or delete document {owner!r} first"
+                    )
+                    raise error
+            claimed.update(dict.fromkeys((s.id for s in doc.sections), doc.id))
+            replaced.add(doc.id)
+            checked.append(doc)
+        return checked
+
+    def _owner(self, section_id: str, doc_id: str) -> str | None:
+        """The document other than ``doc_id`` that holds ``section_id`` once this writer
+        commits, if any (one that this writer replaces or deletes gives its sections up)."""
+        owner = self._owners.get(section_id)
+        if owner is not None or not self._w.segments:
+            return owner
+        from whoosh.reading import TermNotFound
+
+        with self._changing():  # a committed segment that cannot be read fails the writer
+            if self._searcher is None:
+                self._searcher = self._deletion_searcher()
+            reader = self._searcher.reader()
+            try:
+                docnums = set(reader.postings("section_id", section_id).all_ids())
+            except TermNotFound:
+                return None
+            docnums -= self._own_sections(reader, doc_id)
+            for docnum in sorted(docnums):
+                if not reader.is_deleted(docnum):
+                    owner = reader.stored_fields(docnum).get("doc_id")
+                    if owner not in self._deleted:
+                        return owner
+        return None
+
+    def _own_sections(self, reader: Any, doc_id: str) -> set[int]:
+        """The committed docnums of ``doc_id``'s sections (kept for the document's next one)."""
+        from whoosh.reading import TermNotFound
+
+        if self._own[0] != doc_id:
+            own: set[int] = set()
+            with contextlib.suppress(TermNotFound):
+                own = set(reader.postings("doc_id", doc_id).all_ids())
+            self._own = (doc_id, own)
+        return self._own[1]
+
     def _forget(self, doc_id: str) -> None:
         """Removes the document from the buffer, the handed-over batches and the index."""
+        for sid in self._sections_of.pop(doc_id, ()):
+            if self._owners.get(sid) == doc_id:
+                del self._owners[sid]
         found = self._buffer.pop(doc_id, None)
         if found is not None:
             self._buffered_sections -= len(found.sections)
@@ -435,6 +525,8 @@ def _type_problem(doc: Document) -> str:
     for name, value, kind in fields:
         if not isinstance(value, kind):
             return _wrong(name, value, kind)
+    if not doc.id:
+        return "id must not be empty (it is how the document is replaced and deleted)"
     if not isinstance(doc.meta, Mapping):
         return _wrong("meta", doc.meta, Mapping)
     for key, value in doc.meta.items():

@@ -314,3 +314,46 @@ def test_id_repeated_in_one_file_counts_once_and_warns(
     with Index.open(tmp_path / "index") as ix:
         assert ix.get("X").sections[0].text == "最後の記録"
     assert Manifest.load(tmp_path / "index").roots["../src"]["a.jsonl"].doc_ids == ("X", "Y")
+
+
+def _write_sections(path: Path, doc_id: str, *section_ids: str) -> None:
+    sections = [{"id": sid, "text": f"{doc_id}の条約 {sid}"} for sid in section_ids]
+    record = {"id": doc_id, "title": f"文書 {doc_id}", "sections": sections}
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def test_a_section_id_of_another_file_rejects_the_file_whole(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s").mkdir()
+    _write_sections(here / "s" / "a.jsonl", "A", "1", "2")
+    _write_sections(here / "s" / "b.jsonl", "B", "3", "2")
+    _write_sections(here / "s" / "c.jsonl", "C", "4")
+    code, out, err = index_here(capsys, "s")
+    assert code == 1
+    assert "rejected s/b.jsonl: document 'B': section id '2' is already the id of a section " in err
+    assert "2 documents (3 sections) indexed" in out
+    assert set(titles(here / "index")) == {"A", "C"}
+
+    _write_sections(here / "s" / "b.jsonl", "B", "3", "5")  # fixed: indexed on the next run
+    _bump(here / "s" / "b.jsonl")
+    code, _, err = index_here(capsys, "s")
+    assert code == 0, err
+    with Index.open(here / "index") as ix:
+        assert [s.id for s in ix.get("B").sections] == ["3", "5"]
+
+
+def test_a_section_id_moved_to_a_file_walked_first_is_taken(tmp_path: Path) -> None:
+    """The file that gives the id up comes later in the walk: the taker waits for it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "b.jsonl", "B", "1", "2")
+    sync(tmp_path / "index", [src])
+    _write_sections(src / "a.jsonl", "A", "2")  # new, walked first
+    _write_sections(src / "b.jsonl", "B", "1")  # gives "2" up
+    _bump(src / "b.jsonl")
+    report = sync(tmp_path / "index")
+    assert report.ok, report.rejected
+    with Index.open(tmp_path / "index") as ix:
+        assert [s.id for s in ix.get("A").sections] == ["2"]
+        assert [s.id for s in ix.get("B").sections] == ["1"]

@@ -326,3 +326,63 @@ def test_a_failed_writer_releases_the_lock_at_once(tmp_path):
             w.commit()
         with pytest.raises(MofaSearchError, match="closed"):
             w.commit()
+
+
+def test_an_empty_id_is_refused(tmp_path):
+    with make_index(tmp_path / "ix", 1) as ix:
+        with ix.writer() as w, pytest.raises(DocumentParseError, match="id must not be empty"):
+            w.add(Document("", "題", [Section("本文")]))
+        assert list(ix.doc_ids()) == ["d0"]
+
+
+# section ids --------------------------------------------------------------------------------
+
+
+def _doc(doc_id: str, *section_ids: str, text: str = "日露修好150周年の記念行事") -> Document:
+    return Document(doc_id, f"題 {doc_id}", [Section(text, id=sid) for sid in section_ids])
+
+
+def test_a_section_id_of_another_document_is_refused(tmp_path):
+    """In the writer's own documents and in the committed index; the refused add changes
+    nothing and the writer goes on."""
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(_doc("a", "s1", "s2"))
+            with pytest.raises(DocumentParseError, match="section id 's2' .* document 'a'") as got:
+                w.add(_doc("b", "s3", "s2"))
+            assert "delete document 'a'" in got.value.hint
+            w.add(_doc("b", "s3"))
+        with ix.writer() as w:
+            with pytest.raises(DocumentParseError, match="section id 's1' .* document 'a'"):
+                w.add(_doc("c", "s1"))  # held by a committed section
+            with pytest.raises(DocumentParseError, match="section id 's3' .* document 'b'"):
+                w.check([_doc("c", "s9"), _doc("d", "s3")])
+            w.add(_doc("c", "s9"))
+        assert sorted(ix.doc_ids()) == ["a", "b", "c"]
+        assert [s.id for s in ix.get("b").sections] == ["s3"]
+        hits = ix.search("日露修好", limit=20, group_by_document=False)
+        assert sorted(hit.section_id for hit in hits) == ["s1", "s2", "s3", "s9"]
+
+
+def test_a_section_id_is_free_once_its_document_changes(tmp_path):
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(_doc("a", "s1"))
+            w.add(_doc("b", "s2"))
+        with ix.writer() as w:
+            w.add(_doc("a", "s1", "s3"))  # a document may keep its own section ids
+            w.delete("b")  # a deleted document's ids are free
+            w.add(_doc("c", "s2"))
+            w.add(_doc("a", "s4"))  # replaced (twice) without s1 and s3: they are free
+            w.add(_doc("d", "s1", "s3"))
+            # a group may move a section id: the document before it gives the id up
+            w.check([_doc("c", "s5"), _doc("e", "s2")])
+        assert {d: [s.id for s in ix.get(d).sections] for d in ix.doc_ids()} == {
+            "a": ["s4"],
+            "c": ["s2"],
+            "d": ["s1", "s3"],
+        }
+        with ix.writer() as w:
+            w.clear()  # every document goes: every id is free
+            w.add(_doc("z", "s1", "s2", "s4"))
+        assert list(ix.doc_ids()) == ["z"]
