@@ -51,7 +51,7 @@ from mofasearch.schema import (
     side_analyzer,
 )
 from mofasearch.scoring import RankingConfig
-from mofasearch.search import SearchRequest, run_search
+from mofasearch.search import SORTS, SearchRequest, run_search
 from mofasearch.segments import SegmentCache
 from mofasearch.snapshot import Snapshot
 from mofasearch.writer import Writer, document_from_stored
@@ -290,10 +290,12 @@ class Index:
         ranking: RankingConfig | None = None,
     ) -> Results:
         """Ranked sections (grouped by document by default); QuerySyntaxError on bad queries."""
+        if sort not in SORTS:
+            raise _bad_argument(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         request = SearchRequest(
             query,
-            max(0, int(limit)),
-            max(0, int(offset)),
+            _count("limit", limit),
+            _count("offset", offset),
             _as_date(since),
             _as_date(until),
             category,
@@ -438,6 +440,25 @@ def _as_date(value: Any) -> datetime.date | None:
         except ValueError:
             raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     raise TypeError(f"since/until take a date, not {type(value).__name__}")
+
+
+def _count(name: str, value: Any) -> int:
+    """``limit`` or ``offset``: a whole number, 0 or more."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _bad_argument(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0 or isinstance(value, float) and number != value:
+        raise _bad_argument(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return number
+
+
+def _bad_argument(message: str) -> QuerySyntaxError:
+    """A search argument the caller got wrong: a ``ValueError`` (a ``QuerySyntaxError``, bad
+    usage to the command line) saying what it takes."""
+    error = QuerySyntaxError(message)
+    error.hint = 'limit and offset take whole numbers (0 or more), sort "score", "date" or "-date"'
+    return error
 
 
 def _section_number(value: str | None) -> str | None:

@@ -145,6 +145,26 @@ def test_malformed_query_raises_with_position(ix):
     assert info.value.position == 3
 
 
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ({"sort": "newest"}, "sort must be one of score, date, -date, not 'newest'"),
+        ({"limit": -1}, "limit must be a whole number, 0 or more, not -1"),
+        ({"offset": -3}, "offset must be a whole number, 0 or more, not -3"),
+        ({"limit": 2.5}, "limit must be a whole number, 0 or more, not 2.5"),
+        ({"limit": "ten"}, "limit must be a whole number, not 'ten'"),
+        ({"offset": None}, "offset must be a whole number, not None"),
+    ],
+)
+def test_a_bad_search_argument_is_a_mofasearch_error(ix, argument, message):
+    """A caller's mistake, not a silent empty page: a ValueError that is a MofaSearchError."""
+    with pytest.raises(QuerySyntaxError) as info:
+        ix.search("日露", **argument)
+    assert str(info.value) == message
+    assert isinstance(info.value, ValueError) and info.value.hint
+    assert len(ix.search("日露", limit="2", offset=1.0)) == 1  # whole numbers in any form
+
+
 def test_paging_is_stable_and_tie_broken(ix):
     everything = ix.search("日露", group_by_document=False, limit=100)
     ids = [h.section_id for h in everything]
