@@ -130,6 +130,16 @@ def test_encodings_are_detected(data: bytes) -> None:
     assert document.sections[0].text == "京都議定書の早期批准を要望した。"
 
 
+@pytest.mark.parametrize(
+    "text", ["外務省", "ロシア", "日露首脳会談 結果概要", "京都議定書の早期批准"]
+)
+@pytest.mark.parametrize("codec", ["euc_jp", "cp932"])
+def test_short_legacy_texts_valid_in_both_encodings_are_read_right(text: str, codec: str) -> None:
+    """EUC-JP bytes of 外務省 are also valid CP932 (ｳｰﾌｳｾﾊ): undeclared, the decoding with
+    fewer half-width katakana wins, and real CP932 text is not taken for EUC-JP."""
+    assert textio.decode(text.encode(codec)) == text
+
+
 def test_meta_charset_wins_over_guessing() -> None:
     # These EUC-JP bytes also decode as CP932 (to different characters); the declaration decides.
     body = "<html><head><meta charset=euc-jp></head><body><p>日露</p><p>会談を行った。</p></body></html>"

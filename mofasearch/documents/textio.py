@@ -4,7 +4,9 @@ Old Japanese government pages are Shift_JIS (in practice its Microsoft superset 
 what browsers use for the ``shift_jis`` label), some are EUC-JP, newer ones UTF-8. The order of
 evidence follows the browsers: a byte-order mark, then a ``<meta charset>`` declaration, then
 strict trial decoding as UTF-8, CP932 and EUC-JP. UTF-8 goes first because random CP932 or EUC-JP
-text almost never decodes as UTF-8, while the opposite happens often.
+text almost never decodes as UTF-8, while the opposite happens often. Bytes that decode as both
+CP932 and EUC-JP (short EUC-JP texts often do) are taken in the encoding that gives fewer
+half-width katakana: EUC-JP's kana and kanji read as CP932 come out as strings of them.
 
 Input that is not text (a NUL byte, or control and private-use characters that only appear when
 binary data is decoded as CP932) is refused with :class:`DocumentParseError`, so a stray image in
@@ -56,6 +58,9 @@ _META_CHARSET = re.compile(
 # C0/C1 controls other than tab, newlines, form feed and ESC (ISO-2022-JP), and private use.
 _NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f\ue000-\uf8ff]")
 _SAMPLE_CHARS = 65536
+#: the legacy encodings an undeclared text is guessed between (UTF-8 is decisive when valid)
+_AMBIGUOUS = frozenset({"cp932", "euc_jp"})
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -115,14 +120,22 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
     if declared is not None:
         codecs_to_try.insert(0, declared)
     furthest = 0
+    guesses: list[str] = []
     for codec in dict.fromkeys(codecs_to_try):
         try:
             text = data.decode(codec)
         except UnicodeDecodeError as error:
             furthest = max(furthest, error.start)
             continue
-        if _looks_like_text(text):
+        if not _looks_like_text(text):
+            continue
+        if codec not in _AMBIGUOUS or codec == declared:
             return _normalize_newlines(text)
+        guesses.append(text)
+    if guesses:
+        # bytes that are valid CP932 and valid EUC-JP (short texts often are): EUC-JP's kana
+        # and kanji read as CP932 are mostly half-width katakana, rare in real text
+        return _normalize_newlines(min(guesses, key=_half_width))
     raise DocumentParseError(
         "cannot decode as UTF-8, CP932 (Shift_JIS) or EUC-JP; save it as UTF-8", path, furthest
     )
@@ -138,6 +151,11 @@ def _looks_like_text(text: str) -> bool:
     """False when control or private-use characters betray binary data decoded as text."""
     sample = text[:_SAMPLE_CHARS]
     return len(_NOT_TEXT.findall(sample)) * 100 <= len(sample)
+
+
+def _half_width(text: str) -> int:
+    """How many half-width katakana the start of ``text`` holds."""
+    return len(_HALF_WIDTH_KANA.findall(text, 0, _SAMPLE_CHARS))
 
 
 def _normalize_newlines(text: str) -> str:
