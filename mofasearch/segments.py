@@ -96,6 +96,7 @@ class SegmentCache:
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, Any] = {}
+        self._labels: list[tuple[str, str] | None] | None = None
         self._lock = threading.Lock()
 
     def postings(self, reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -166,6 +167,15 @@ class SegmentCache:
         if found is None:
             found = list(reader.column_reader(fieldname))
             self._columns[fieldname] = found
+        return found
+
+    def decoded_labels(self) -> list[tuple[str, str] | None]:
+        """Per document of the segment: its (number, heading) once a search has decoded it,
+        else None (a grouped hit lists its document's other sections by them, query after
+        query: decoding one costs more than looking it up)."""
+        found = self._labels
+        if found is None:  # two threads may both make one: either is as good
+            found = self._labels = [None] * self.doccount
         return found
 
     def columns_if_read(self, *fieldnames: str) -> tuple[list[Any], ...] | None:

@@ -341,10 +341,11 @@ class Snapshot:
 
     def section_labels(self, docnums: list[int]) -> list[tuple[str, str, str]]:
         """(section id, number, heading) of sections, read from columns (a segment's columns
-        are loaded once, the first time one of its sections is asked for); a section written
-        without the ``label`` column is read from its stored fields."""
+        are loaded once, the first time one of its sections is asked for, and each label is
+        decoded once); a section written without the ``label`` column is read from its stored
+        fields."""
         starts = [offset for _, offset, _ in self.leaves]
-        tables: dict[int, tuple[int, list[str], list[bytes] | None]] = {}
+        tables: dict[int, tuple[int, list[str], list[bytes] | None, list[Any]]] = {}
         out = []
         for docnum in map(int, docnums):
             leaf = bisect.bisect_right(starts, docnum) - 1
@@ -353,13 +354,20 @@ class Snapshot:
             table = tables.get(leaf)
             if table is None:
                 reader, offset, cache = self.leaves[leaf]
-                table = tables[leaf] = (offset, *self._labels(reader, cache))
-            offset, ids, labels = table
+                table = tables[leaf] = (
+                    offset,
+                    *self._labels(reader, cache),
+                    cache.decoded_labels(),
+                )
+            offset, ids, labels, decoded = table
             local = docnum - offset
-            parts = label_parts(labels[local]) if labels is not None else None
+            parts = decoded[local]
             if parts is None:
-                stored = self.stored_fields(docnum)
-                parts = (stored.get("number", ""), stored.get("heading_text", ""))
+                parts = label_parts(labels[local]) if labels is not None else None
+                if parts is None:
+                    stored = self.stored_fields(docnum)
+                    parts = (stored.get("number", ""), stored.get("heading_text", ""))
+                decoded[local] = parts
             out.append((ids[local], *parts))
         return out
 

@@ -86,8 +86,11 @@ def test_other_sections_from_columns(tmp_path, monkeypatch: pytest.MonkeyPatch) 
         with monkeypatch.context() as m:
             m.setattr(snapshot_cls, "stored_fields", counted)
             assert _check(ix, docs[:4]) == 16
-        # one stored record per hit, and one per other section whose number holds a NUL
-        assert stored_reads == 4 + 4
+            # one stored record per hit, and one per other section whose number holds a NUL
+            assert stored_reads == 4 + 4
+            # the same search again: labels are decoded once per segment, never re-read
+            assert _check(ix, docs[:4]) == 16
+            assert stored_reads == 4 + 4 + 4
 
         # a segment written as by a version without the column
         with monkeypatch.context() as m:
