@@ -22,7 +22,8 @@ its sections, and the positive nodes (not under a negation) contribute scoring t
   the question asks to fill, so it is read as bare text (question words weigh little there).
   Any operator keeps the documented boolean reading.
 - ``FieldQuery``: its node evaluated with the fields restricted to ``title`` or ``heading``.
-- ``Prefix``: the field's terms expanded from the term index, at most ``MAX_PREFIX_TERMS``.
+- ``Prefix``: the field's terms expanded from the term index; every one matches, at most
+  ``MAX_PREFIX_TERMS`` of them score.
 - filters (section, category, date): masks from the ``section_tree`` postings and the columns.
 """
 
@@ -55,7 +56,7 @@ from mofasearch.schema import WORD_FIELDS, field_analyzer, query_analyzer
 from mofasearch.scoring import RankingConfig, contributions
 from mofasearch.snapshot import Snapshot
 
-#: a prefix query scores at most this many expanded terms per field
+#: a prefix query scores at most this many expanded terms per field (all of them match)
 MAX_PREFIX_TERMS = 64
 #: share of a run's bigrams a section must hold to match by bigrams alone
 BIGRAM_MIN_SHARE = 0.6
@@ -277,11 +278,54 @@ class Compiler:
         result = Evaluation(self._empty())
         if not prefix:
             return Evaluation(None, empty=True)
+        splits = self._prefix_splits(node.text)
         for name in scope:
-            for term in self.snapshot.expand_prefix(name, prefix, MAX_PREFIX_TERMS):
-                self._score_and_match(result, name, term, self._weight(name))
-                result.highlight.add(term)
+            self._expand(result, name, prefix)
+            for lead, rest in splits:
+                self._expand(result, name, rest, lead)
         return result
+
+    def _prefix_splits(self, text: str) -> list[tuple[list[str], str]]:
+        """A stem the analyzer splits into words (首脳会談*, 平和条*) is no term's start: the
+        text holds some of its words whole and in a row, then a word starting with the rest.
+        Each such reading as (words, prefix): プーチン大統 is プーチン + 大統… or プーチン 大 + 統…"""
+        units: list[tuple[str, int]] = []
+        last = None
+        for token in self.schema["body"].analyzer(text, positions=True, chars=True, mode="query"):
+            if token.pos != last:
+                units.append((token.text, token.startchar))
+                last = token.pos
+        splits = []
+        for k in range(1, len(units)):
+            rest = self._prefix_text(text[units[k][1] :])
+            if rest:
+                splits.append(([word for word, _ in units[:k]], rest))
+        return splits
+
+    def _expand(
+        self, result: Evaluation, name: str, prefix: str, lead: list[str] | None = None
+    ) -> None:
+        """Match and score the terms of ``name`` starting with ``prefix`` (right after the words
+        ``lead``, when given). The cap bounds the scoring, not the match: a section holding
+        only a word past it still starts with the prefix (and a negated prefix excludes it)."""
+        assert result.mask is not None
+        terms = self.snapshot.expand_prefix(name, prefix, MAX_PREFIX_TERMS + 1)
+        if not terms:
+            return
+        weight, scored = self._weight(name), terms[:MAX_PREFIX_TERMS]
+        if not lead:
+            for term in scored:
+                self._score_and_match(result, name, term, weight)
+            if len(terms) > MAX_PREFIX_TERMS:
+                result.mask |= self.snapshot.query_mask(wq.Prefix(name, prefix))
+        else:
+            held = self._holding(name, lead)
+            if len(held):
+                sequence = wq.Sequence([*(wq.Term(name, w) for w in lead), wq.Prefix(name, prefix)])
+                result.mask |= self.snapshot.query_mask_among(sequence, held)
+            result.terms.extend((name, term, weight) for term in [*dict.fromkeys(lead), *scored])
+            result.highlight.update(lead)
+        result.highlight.update(scored)
 
     def _prefix_text(self, text: str) -> str:
         terms = self._terms("body", text)

@@ -415,3 +415,19 @@ def test_prose_leniency_keeps_balanced_groups_and_phrases() -> None:
     # an ASCII quote is the phrase operator, never prose punctuation
     with pytest.raises(QuerySyntaxError):
         parse_query('京都（大阪 "奈良')
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("『「a」“b』", "「a」“b"),  # holds a curly quote and 」: only 『』 can hold it
+        ('「『a』"b」', '『a』"b'),
+        ("category:『会談」“訪問』", "会談」“訪問"),
+    ],
+)
+def test_canonical_string_quotes_a_phrase_with_quotes_it_does_not_hold(
+    query: str, text: str
+) -> None:
+    tree = root(query)
+    assert text in to_query_string(tree)
+    assert root(to_query_string(tree)) == tree

@@ -39,7 +39,7 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 | `京都議定書 NOT 米国`, `京都議定書 -米国` | sections without 米国 (`-` directly before the word) |
 | `"日露修好"`, `「日露修好」`, `“日露修好”` | the exact phrase |
 | `(京都 OR 大阪) AND 首脳` | grouping with parentheses |
-| `議定*` | words starting with 議定 |
+| `議定*` | words starting with 議定 (a stem of several words finds them in a row: `平和条*` finds 平和条約) |
 | `title:京都`, `title:"日露首脳会談"`, `heading:(京都 OR 非核化)` | matches in the title / section heading only |
 | `section:3` | section 3 and its subsections (3.(1), 3.(2), …); `section:3.(2)`, `section:３．（２）` |
 | `category:会談・訪問`, `category:小泉総理大臣`, `category:"会談・訪問 › 小泉総理大臣"` | documents of that category; a MOFA page's category is its breadcrumb trail, and any level of it (or a run of levels) selects the page |
@@ -71,7 +71,11 @@ _EMPTY_QUOTE: Final = re.compile(r"「\s*」|『\s*』")
 
 
 def _quoted(text: str) -> str:
-    return f"「{text}」" if '"' in syntax_view(text) else f'"{text}"'
+    """``text`` in the first quotes whose closer it does not hold: a phrase never holds the
+    closer of the quotes it was read from, so one of them always fits."""
+    if '"' not in syntax_view(text):
+        return f'"{text}"'
+    return f"「{text}」" if "」" not in text else f"『{text}』"
 
 
 def to_query_string(node: Node | None, field: str | None = None) -> str:
