@@ -16,6 +16,7 @@ from mofasearch.analysis import (
     reading_analyzer,
     sudachi,
 )
+from mofasearch.analysis.normalize import strip_ignorable
 
 JAPANESE = (
     "日露首脳会談北方領土問題非核化十五百二〇のはがをにてでしたするアイランド・サミットＡＰＥＣｶﾞ"
@@ -23,6 +24,7 @@ JAPANESE = (
 texts = st.one_of(
     st.text(max_size=80),
     st.text(alphabet=JAPANESE + " 、。\n", max_size=80),
+    st.text(alphabet=JAPANESE + "、\u200b\u200d\ufeff\u00ad\ufe0f\U000e0100", max_size=40),
     st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(JAPANESE), max_size=40),
     st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=3).flatmap(
         lambda s: st.sampled_from([s + "日露", "日" + s + "露", s])
@@ -64,15 +66,19 @@ def test_units_are_sudachi_surfaces_and_tile_the_text(text: str) -> None:
     units = analyze(text)
     assert "".join(t.surface for t in units) == text
     if text and len(text) < sudachi.MAX_CHUNK_CHARS:
-        tok = sudachi.tokenizer((), "C")
-        ms = tok.tokenize(sudachi.sanitize(text))
-        bounds = {0} | {m.end() for m in ms}
-        surfaces = {(m.begin(), m.end()): m.surface() for m in ms}
-        clean = sudachi.sanitize(text)
+        # Sudachi is shown the text without invisible characters; ``where`` maps back
+        clean, where = strip_ignorable(sudachi.sanitize(text))
+        if not clean:
+            clean, where = sudachi.sanitize(text), None
+        at = (lambda i: i) if where is None else where.__getitem__
+        ms = sudachi.tokenizer((), "C").tokenize(clean)
+        bounds = {0} | {at(m.end()) for m in ms}
+        surfaces = {(at(m.begin()), at(m.end())): m.surface() for m in ms}
         for u in units:
             assert u.start in bounds and u.end in bounds
             if (u.start, u.end) in surfaces:  # not a merged lexicalized word
-                assert surfaces[(u.start, u.end)] == clean[u.start : u.end]
+                visible = strip_ignorable(sudachi.sanitize(u.surface))[0] or u.surface
+                assert surfaces[(u.start, u.end)] == visible
 
 
 @PROPS

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from mofasearch.analysis import sudachi
-from mofasearch.analysis.normalize import fold_term, katakanize_kana_runs
+from mofasearch.analysis.normalize import fold_term, katakanize_kana_runs, strip_ignorable
 from mofasearch.analysis.settings import lexicalized_words
 
 log = logging.getLogger("mofasearch.analysis")
@@ -119,22 +119,45 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
     kinds, _ = _pos_classes(key)
     numerals: list[int] = []
     for offset, piece in sudachi.chunks(text):
+        # Sudachi sees the piece without invisible characters (see normalize); a piece of
+        # nothing else is analyzed as it is, so every character still has a unit
+        clean, where = strip_ignorable(piece)
+        if not clean:
+            clean, where = piece, None
         try:
-            ms = tok.tokenize(piece)
+            ms = tok.tokenize(clean)
         except UnicodeEncodeError:
-            ms = _safe_tokenize(tok, sudachi.sanitize(piece))
+            ms = _safe_tokenize(tok, sudachi.sanitize(clean))
         except Exception as exc:  # Sudachi's own errors: log, and drop only this piece
             log.warning("Sudachi could not analyze %d characters: %s", len(piece), exc)
             continue
         base = len(out.morphemes) * _CHUNK_STRIDE
         out.morphemes.append(ms)
         splits = _SPLITS.setdefault(key, {}) if mode != "A" else None
-        _append(out, ms, piece, offset, base, kinds, splits, numerals)
+        if where is None:
+            _append(out, ms, clean, offset, base, kinds, splits, numerals)
+        else:
+            first = len(out)
+            _append(out, ms, clean, 0, base, kinds, splits, numerals)
+            _remap(out, first, where, offset)
     if numerals:
         repaired = _repair_lexicalized(out, numerals, _common_noun_id(key))
         if repaired is not None:
             out[:] = repaired
     return out
+
+
+def _remap(out: list[Record], first: int, where: list[int], offset: int) -> None:
+    """Move the records from ``first`` on (and their sub-units) from offsets into the piece
+    without invisible characters to offsets into the text (``where``: see
+    :func:`~mofasearch.analysis.normalize.strip_ignorable`; ``offset``: the piece's start)."""
+    for k in range(first, len(out)):
+        term, pos, start, end, subs, ref = out[k]
+        if subs:
+            subs = tuple(
+                (t, p, where[a] + offset, where[b] + offset, s, r) for t, p, a, b, s, r in subs
+            )
+        out[k] = (term, pos, where[start] + offset, where[end] + offset, subs, ref)
 
 
 def _safe_tokenize(tok: Any, piece: str) -> Any:

@@ -9,6 +9,12 @@ Decisions:
 - Offsets always point into the original text: terms are computed per morpheme and never change
   the morpheme's begin/end. :func:`fold_text` (used by the bigram chain) keeps a map back to the
   original characters when folding changes the length (ｶﾞ -> ガ, ㍻ -> 平成).
+- Invisible characters (zero-width space and joiners, soft hyphen, word joiner, BOM, bidi
+  marks, variation selectors such as the IVS of 葛󠄀) are taken out before Sudachi sees the text
+  (:func:`strip_ignorable`), with a map back to the original offsets: left in, Sudachi makes
+  them words of their own or glues them to a neighbour (京都\u200b議定書 indexed ``\u200b``,
+  東京\u200d都 indexed 東/京\u200d/都, 葛󠄀飾区 never indexed 葛飾), though the reader sees one
+  word. Each one stays inside the surface of the unit before it, so units still tile the text.
 - Kana-only query runs are turned into katakana before Sudachi sees them: Sudachi cuts unknown
   hiragana runs into particles and fragments (にちろ -> に/ちろ) while the same run in katakana
   stays one unit whose reading matches the kanji word's reading (ニチロ = reading of 日露).
@@ -21,6 +27,26 @@ import unicodedata
 from functools import lru_cache
 
 _WIDTH = re.compile("[\u3000\uff01-\uff5e\uff61-\uff9f\uffe0-\uffe6]")
+#: Unicode's default-ignorable format characters and variation selectors that occur inside
+#: words in Japanese text (not the Hangul fillers and Mongolian selectors, which are letters or
+#: belong to other scripts)
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x200B, 0x200F),  # zero-width space, non-joiner, joiner; LRM, RLM
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x2064),  # word joiner, invisible operators
+    (0x2066, 0x206F),  # bidi isolates, deprecated format characters
+    (0xFE00, 0xFE0F),  # variation selectors 1-16 (emoji presentation among them)
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (BOM)
+    (0xE0001, 0xE0001),  # language tag
+    (0xE0020, 0xE007F),  # tag characters (emoji subdivision flags)
+    (0xE0100, 0xE01EF),  # variation selectors 17-256 (ideographic variation sequences)
+)
+#: the invisible characters :func:`strip_ignorable` takes out
+IGNORABLE_CHARS = frozenset(chr(c) for a, b in _IGNORABLE_RANGES for c in range(a, b + 1))
+_IGNORABLE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _IGNORABLE_RANGES) + "]+")
 _KANA_RUN = re.compile(
     "(?<![\u3040-\u30ff\u4e00-\u9fff])[\u3041-\u309f\u30a0-\u30ff]+(?![\u3040-\u30ff\u4e00-\u9fff])"
 )
@@ -53,6 +79,32 @@ def katakanize_kana_runs(text: str) -> str:
     if not text:
         return text
     return _KANA_RUN.sub(lambda m: to_katakana(m.group()), text)
+
+
+def strip_ignorable(text: str) -> tuple[str, list[int] | None]:
+    """``text`` without invisible characters, and where each boundary of the result lies in
+    ``text``; None when there were none (the common case: one regex search, nothing copied).
+
+    Boundary ``c`` of the result (``0..len(result)``) maps to the start of the character after
+    it in ``text``, so the invisible characters before a visible one belong to the piece that
+    ends there; 0 maps to 0 and the end to ``len(text)``, so pieces that tile the result map to
+    pieces that tile ``text``.
+    """
+    if _IGNORABLE.search(text) is None:
+        return text, None
+    pieces: list[str] = []
+    where: list[int] = []
+    last = 0
+    for m in _IGNORABLE.finditer(text):
+        pieces.append(text[last : m.start()])
+        where.extend(range(last, m.start()))
+        last = m.end()
+    pieces.append(text[last:])
+    where.extend(range(last, len(text)))
+    if where:
+        where[0] = 0
+    where.append(len(text))
+    return "".join(pieces), where
 
 
 @lru_cache(maxsize=4096)

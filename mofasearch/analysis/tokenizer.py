@@ -12,7 +12,9 @@ positions once stops are known.
 (非核化 alone is one unit, inside 完全な非核化に向けて it is 非/核/化) or punctuation
 (シーアイランド・サミット vs シーアイランドサミット). Text is NFKC-folded and lower-cased; runs
 break at spaces and punctuation, except joiners (・ = -), which are skipped so both spellings give
-the same bigrams. A one-character run gives that character.
+the same bigrams. Invisible characters (zero-width space, variation selectors: see
+:mod:`~mofasearch.analysis.normalize`) are skipped the same way, so 葛󠄀飾 gives 葛飾 as 葛飾 does.
+A one-character run gives that character.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 from whoosh.analysis import Token, Tokenizer
 
 from mofasearch.analysis.morphemes import records
-from mofasearch.analysis.normalize import fold_text
+from mofasearch.analysis.normalize import IGNORABLE_CHARS, fold_text
 from mofasearch.analysis.settings import AnalysisSettings
 
-_JOINERS = frozenset("・･=＝-‐‑–")
+#: characters skipped inside a run: joiners, and the invisible ones Sudachi is not shown either
+_JOINERS = frozenset("・･=＝-‐‑–") | IGNORABLE_CHARS
 
 
 class SudachiTokenizer(Tokenizer):
