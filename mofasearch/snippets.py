@@ -258,19 +258,30 @@ def _cached_spans(plan: tuple[int, Any], piece: str) -> list[tuple[int, int, str
 
 #: texts whose sentences and folded form are kept (hits of popular sections come back)
 TEXT_CACHE_SIZE: Final = 1024
-_TEXTS: OrderedDict[str, tuple[list[tuple[int, int]], str]] = OrderedDict()
+_Prepared = tuple[list[tuple[int, int]], str, list[tuple[int, int]] | None]
+_TEXTS: OrderedDict[str, _Prepared] = OrderedDict()
 
 
-def _prepared(text: str) -> tuple[list[tuple[int, int]], str]:
-    """The sentences of ``text`` and its NFKC-folded, lower-cased form for verbatim tests (the
-    text itself when folding changes its length, so offsets stay valid), cached per text."""
+def _prepared(text: str) -> _Prepared:
+    """The sentences of ``text``, its NFKC-folded, lower-cased form for verbatim tests, and
+    where each folded character came from (None when folding kept every offset), cached per
+    text.
+
+    The map matters: one character whose folding changes the length (℃ -> °c, … -> ..., ｶﾞ ->
+    ガ, Ⅱ -> ii) anywhere in a section must not turn the verbatim test off for the whole
+    section, which then missed ``apec`` in ＡＰＥＣ and ``2005`` in ２００５ and chose the
+    sentences (or, without stored tokens, the first few thousand characters) as if they did
+    not match.
+    """
     with _SPANS_LOCK:
         found = _TEXTS.get(text)
         if found is not None:
             _TEXTS.move_to_end(text)
             return found
-    folded = unicodedata.normalize("NFKC", text).lower()
-    found = (sentences(text), text if len(folded) != len(text) else folded)
+    from mofasearch.analysis.normalize import fold_text
+
+    folded, where = fold_text(text)
+    found = (sentences(text), folded, where)
     with _SPANS_LOCK:
         _TEXTS[text] = found
         while len(_TEXTS) > TEXT_CACHE_SIZE:
@@ -283,22 +294,30 @@ def _folded_term(term: str) -> str:
     return unicodedata.normalize("NFKC", term).lower()
 
 
+def _verbatim(text: str, terms: Iterable[str]) -> Iterable[tuple[int, int, str]]:
+    """``(start, end, term)`` in ``text`` of each occurrence (at most ``MAX_TERM_HITS`` per
+    term) of the folded ``terms`` in the NFKC-folded, lower-cased text (see :func:`_prepared`)."""
+    _, folded, where = _prepared(text)
+    for term in {_folded_term(t) for t in terms if t} - {""}:
+        at, seen = folded.find(term), 0
+        while at >= 0 and seen < MAX_TERM_HITS:
+            end = at + len(term)
+            if where is None:
+                yield at, end, term
+            else:
+                yield where[at][0], where[end - 1][1], term
+            at, seen = folded.find(term, end), seen + 1
+
+
 def _regions(
     text: str, units: list[tuple[int, int]], terms: Iterable[str]
 ) -> list[tuple[int, int]]:
-    """The sentences of a long text worth analyzing: those containing the most terms verbatim.
-
-    The test runs on the NFKC-folded text when folding keeps its length (true of nearly all
-    Japanese text, full-width digits and letters included), else on the text as it is.
-    """
-    folded = _prepared(text)[1]
+    """The sentences of a long text worth analyzing: those containing the most terms verbatim
+    (in the NFKC-folded text, full-width digits and letters included)."""
     starts = [start for start, _ in units]
     hits: dict[int, set[str]] = {}
-    for term in {_folded_term(t) for t in terms if t}:
-        at, seen = folded.find(term), 0
-        while at >= 0 and seen < MAX_TERM_HITS:
-            hits.setdefault(bisect_right(starts, at) - 1, set()).add(term)
-            at, seen = folded.find(term, at + len(term)), seen + 1
+    for at, _, term in _verbatim(text, terms):
+        hits.setdefault(bisect_right(starts, at) - 1, set()).add(term)
     ranked = sorted((-len(found), index) for index, found in hits.items() if index >= 0)
     return sorted(units[index] for _, index in ranked[:MAX_CANDIDATES])
 
@@ -499,15 +518,10 @@ def _assemble(
 
 def _screened(text: str, chains: list[tuple[Any, Collection[str], bool]]) -> list[_Match]:
     """Verbatim occurrences of the wanted terms in the NFKC-folded text: provisional matches
-    that choose the fragments before anything is analyzed (see :func:`_regions` on folding)."""
-    folded = _prepared(text)[1]
+    that choose the fragments before anything is analyzed (see :func:`_prepared` on folding)."""
     found: list[_Match] = []
     for _, wanted, primary in chains:
-        for term in {_folded_term(t) for t in wanted if t}:
-            at, seen = folded.find(term), 0
-            while at >= 0 and seen < MAX_TERM_HITS:
-                found.append(_Match(at, at + len(term), term, primary))
-                at, seen = folded.find(term, at + len(term)), seen + 1
+        found.extend(_Match(a, b, term, primary) for a, b, term in _verbatim(text, wanted))
     return found
 
 
