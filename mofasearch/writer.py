@@ -108,6 +108,7 @@ class Writer:
         #: doc id -> (batch, first section's offset in the batch, sections) of handed documents
         self._handed: dict[str, tuple[int, int, int]] = {}
         #: section id -> doc id, and doc id -> section ids, of the documents given to this writer
+        #: whose section ids are their own (see ``_foreign``): the others are not kept
         self._owners: dict[str, str] = {}
         self._sections_of: dict[str, tuple[str, ...]] = {}
         self._own: tuple[str | None, set[int]] = (None, set())  # see ``_own_sections``
@@ -141,9 +142,10 @@ class Writer:
         (doc,) = self._checked([doc])
         with self._changing():
             self._forget(doc.id)
-            sids = tuple(section.id for section in doc.sections)
-            self._sections_of[doc.id] = sids
-            self._owners.update(dict.fromkeys(sids, doc.id))
+            sids = tuple(section.id for section in doc.sections if _foreign(section.id, doc.id))
+            if sids:
+                self._sections_of[doc.id] = sids
+                self._owners.update(dict.fromkeys(sids, doc.id))
             self._buffer[doc.id] = doc
             self._buffered_sections += len(doc.sections)
             if self._batch_ready():
@@ -419,11 +421,13 @@ class Writer:
                 owner = claimed.get(section.id)
                 if owner is None and (owner := self._owner(section.id, doc.id)) in replaced:
                     owner = None
+                held = "is already the id of a section of"
+                if owner is None:
+                    owner, held = self._shadowed(section.id, doc.id, replaced)
                 if owner is not None and owner != doc.id:
                     error = DocumentParseError(
-                        f"document {doc.id!r}: section id {section.id!r} is already the id of "
-                        f"a section of document {owner!r} (a section id names one section "
-                        "in an index)"
+                        f"document {doc.id!r}: section id {section.id!r} {held} document "
+                        f"{owner!r} (a section id names one section in an index)"
                     )
                     error.hint = (
                         f"give the section another id (in JSONL, prefixed with {doc.id!r}, "
@@ -458,6 +462,26 @@ class Writer:
                     if owner not in self._deleted:
                         return owner
         return None
+
+    def _shadowed(self, section_id: str, doc_id: str, replaced: set[str]) -> tuple[str | None, str]:
+        """Another document given to this writer that may hold ``section_id`` as one of its
+        own ids (its id, or its id, ``#`` and a number without ``#``), which are not kept.
+
+        A buffered document is asked exactly; for one handed over, the id's form is enough (a
+        section id that reads as another document's own is refused as ambiguous).
+        """
+        at = len(section_id)
+        while at > 0:
+            prefix = section_id[:at]
+            if prefix != doc_id and prefix not in replaced:
+                other = self._buffer.get(prefix)
+                if other is not None:
+                    if any(s.id == section_id for s in other.sections):
+                        return prefix, "is already the id of a section of"
+                elif prefix in self._handed and "#" not in section_id[at + 1 :]:
+                    return prefix, "has the form of the section ids of"
+            at = section_id.rfind("#", 0, at)
+        return None, ""
 
     def _own_sections(self, reader: Any, doc_id: str) -> set[int]:
         """The committed docnums of ``doc_id``'s sections (kept for the document's next one)."""
@@ -496,6 +520,13 @@ class Writer:
 
         w = self._w
         return Searcher(self._index._ix._reader(w.storage, w.schema, w.segments, w.generation))
+
+
+def _foreign(section_id: str, doc_id: str) -> bool:
+    """Whether ``section_id`` is not of its document's own form: the document's id (a
+    passage), or the id, ``#`` and more (as ids are derived). Only such ids are kept by a
+    writer; the own ones are told apart by their document's id (``Writer._shadowed``)."""
+    return section_id != doc_id and not section_id.startswith(doc_id + "#")
 
 
 def check_types(doc: Document) -> None:

@@ -386,3 +386,44 @@ def test_a_section_id_is_free_once_its_document_changes(tmp_path):
             w.clear()  # every document goes: every id is free
             w.add(_doc("z", "s1", "s2", "s4"))
         assert list(ix.doc_ids()) == ["z"]
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["buffered", "handed-over"])
+def test_a_section_id_of_another_documents_own_form_is_refused(tmp_path, monkeypatch, handed):
+    """Derived ids (doc id, ``#``, number) and a passage's id (its document's) are not kept by
+    the writer, so it tells them apart by the document id: exactly while the document is
+    buffered, by the id's form once its batch is handed over."""
+    if handed:
+        monkeypatch.setattr(writer, "BATCH", 1)
+    derived = Document("page", "題", [Section("日露修好", number="1"), Section("京都議定書")])
+    assert [s.id for s in derived.sections] == ["page#1", "page#1~1"]
+    passage = _doc("q-7", "q-7")
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(derived)
+            w.add(passage)
+            assert not w._owners  # own-form ids cost the writer nothing
+            for taken, owner in [("page#1", "page"), ("q-7", "q-7")]:
+                with pytest.raises(DocumentParseError, match=f"'{taken}' .* document '{owner}'"):
+                    w.add(_doc("other", taken))
+            if handed:  # page's ids are not kept: one of its own form is refused as ambiguous
+                with pytest.raises(DocumentParseError, match="'page#9' has the form of .* 'page'"):
+                    w.add(_doc("explicit", "page#9"))
+            else:  # page is at hand: page#9 is not one of its ids
+                w.add(_doc("explicit", "page#9"))
+            # a document whose id extends another's ('#' and more) keeps its own ids
+            w.add(Document("page#frag", "題", [Section("本文", number="2")]))
+        assert sorted(ix.doc_ids()) == sorted(
+            ["page", "page#frag", "q-7", *([] if handed else ["explicit"])]
+        )
+        with ix.writer() as w:  # committed: asked of the index, exactly
+            with pytest.raises(DocumentParseError, match="'page#1' .* document 'page'"):
+                w.add(_doc("late", "page#1"))
+            w.add(_doc("late", "page#2"))
+
+
+def test_an_explicit_id_given_first_keeps_it_from_a_derived_one(tmp_path):
+    with Index.create(tmp_path / "ix") as ix, ix.writer() as w:
+        w.add(_doc("first", "page#1"))
+        with pytest.raises(DocumentParseError, match="'page#1' .* document 'first'"):
+            w.add(Document("page", "題", [Section("日露修好", number="1")]))
