@@ -49,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
     _quiet_whoosh_compile_warnings()
     parser = build_parser()
-    args = parser.parse_args(_join_dash_values(sys.argv[1:] if argv is None else argv))
+    shielded, originals = _shield_negations(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_join_dash_values(shielded))
+    for name, value in vars(args).items():
+        if isinstance(value, str) and value in originals:
+            setattr(args, name, originals[value])
     handler = _LogToStderr(debug)
     logger = logging.getLogger("mofasearch")
     logger.addHandler(handler)
@@ -88,6 +92,24 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
             "run with MOFASEARCH_DEBUG=1 for the traceback"
         )
         return EXIT_ERROR
+
+
+def _shield_negations(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``-批准`` (a query excluding 批准) given as a query, not taken for an unknown option.
+
+    argparse reads any word that starts with "-" as an option. No option of ours goes on with
+    anything but ASCII, so such a word is passed in the full-width form the query language
+    reads the same (``－批准``) and given back as typed once parsed (the map returned).
+    """
+    out: list[str] = []
+    originals: dict[str, str] = {}
+    for arg in argv:
+        if "--" not in out and len(arg) > 1 and arg[0] == "-" and not arg[1].isascii():
+            shielded = "\uff0d" + arg[1:]
+            originals[shielded] = arg
+            arg = shielded
+        out.append(arg)
+    return out, originals
 
 
 def _join_dash_values(argv: Sequence[str]) -> list[str]:

@@ -280,3 +280,18 @@ def test_snippet_marks_keep_their_place_around_controls() -> None:
 
     assert cli.mark_snippet(Snip(), tty=False) == "a\ufffdb【京都】 c"
     assert cli.mark_snippet(Snip(), tty=True).count("\x1b") == 2  # only the colour marks
+
+
+# --------------------------------------------------------------------------- -word queries
+
+
+@pytest.mark.parametrize("args", [("-批准",), ("--limit", "3", "-批准"), ("-批准", "--limit", "3")])
+def test_a_negated_word_alone_is_a_query_not_an_option(main: Main, args: tuple[str, ...]) -> None:
+    """README: `-` directly before a word excludes it; argparse took `-批准` for an option."""
+    run = main("search", *args, "--json")
+    assert run.code == 0, run.err
+    assert run.json()["query"] == "-批准"  # given back as typed
+    same = main("search", "NOT 批准", "--json")
+    assert run.json()["total"] == same.json()["total"] > 0
+    assert main("analyze", "-批准", "--json").json()["text"] == "-批准"
+    assert main("search", "--", "-批准").code == 0  # the documented argparse way still works
