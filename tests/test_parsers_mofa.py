@@ -238,6 +238,42 @@ def test_title_in_the_text_wins_over_the_html_title() -> None:
     assert empty.title == ""
 
 
+@pytest.mark.parametrize("date_first", [False, True])
+def test_html_title_is_the_h1_even_after_header_text_that_is_not_navigation(
+    date_first: bool,
+) -> None:
+    """Header text the parser does not know (a menu button, a banner) above the <h1> is neither
+    the title nor lost; the breadcrumb and date are found around it, above or below the h1."""
+    date = "<p>平成16年6月10日</p>"
+    page = (
+        "<html><head><title>日露首脳会談｜外務省</title></head><body>"
+        "<ul><li>外務省</li><li>English</li></ul><h1>外務省</h1><p>メニューを開く</p>"
+        "<p>トップページ &gt; 会談・訪問 &gt; 小泉総理大臣</p>"
+        + (date if date_first else "")
+        + "<h1>シーアイランド・サミットの際の日露首脳会談<br>結果概要</h1>"
+        + ("" if date_first else date)
+        + "<p>会談を行った。</p><h2>1.発表事項</h2><p>二点を発表した。</p></body></html>"
+    )
+    document = parse_mofa_page(page)
+    assert document.title == "シーアイランド・サミットの際の日露首脳会談 結果概要"
+    assert document.date == datetime.date(2004, 6, 10)
+    assert document.category == "会談・訪問 › 小泉総理大臣"
+    assert outline(document) == [
+        ("", "", (), "メニューを開く\n会談を行った。"),
+        ("1", "発表事項", ("発表事項",), "二点を発表した。"),
+    ]
+
+
+@pytest.mark.parametrize("h1", ["<h1>1.発表事項</h1>", "<h1>関連リンク</h1>"])
+def test_an_h1_under_the_page_text_is_not_where_its_title_is(h1: str) -> None:
+    document = parse_mofa_page(
+        "<html><body><p>日露外相会談</p><p>平成16年6月10日</p><p>会談を行った。</p>"
+        f"{h1}<p>本文。</p></body></html>"
+    )
+    assert (document.title, document.date) == ("日露外相会談", datetime.date(2004, 6, 10))
+    assert document.sections[0].text.startswith("会談を行った。")
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 
@@ -259,12 +295,23 @@ def test_date_forms(line: str, expected: datetime.date) -> None:
     assert parse_mofa_page(page).date == expected
 
 
-def test_impossible_date_gives_none_and_a_log_message(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "page",
+    [
+        "日露首脳会談\n\n平成16年2月30日\n\n 会談を行った。\n",
+        "日露首脳会談\n平成16年2月30日\n\n 会談を行った。\n",
+        "平成16年2月30日\n\n日露首脳会談\n\n 会談を行った。\n",
+    ],
+)
+def test_impossible_date_gives_none_and_a_log_message(
+    caplog: pytest.LogCaptureFixture, page: str
+) -> None:
+    """The typo is not a date, but it is the page's text: it stays, first in the lead."""
     with caplog.at_level(logging.WARNING, logger="mofasearch.documents"):
-        document = parse_mofa_page("日露首脳会談\n\n平成16年2月30日\n\n 会談を行った。\n")
+        document = parse_mofa_page(page)
     assert document.date is None
     assert document.title == "日露首脳会談"
-    assert [s.text for s in document.sections] == ["会談を行った。"]
+    assert [s.text for s in document.sections] == ["平成16年2月30日\n会談を行った。"]
     assert any("平成16年2月30日" in record.getMessage() for record in caplog.records)
 
 

@@ -19,7 +19,13 @@ import html
 import re
 from dataclasses import dataclass, field
 
-_TAG = re.compile(r"<(?:(!--)|([!?][^<>]*)>|(/?)([A-Za-z][A-Za-z0-9:-]*)([^<>]*)>)")
+# A tag's attributes end at the first ">" outside quotes (``onclick="if (a>b) …"``, ``alt="→ >"``),
+# as in browsers; a quoted value never spans a "<", so an unclosed quote costs only its own tag
+# (the second branch: the tag ends at the first ">", as before) and never swallows the page.
+_TAG = re.compile(
+    r"<(?:(!--)|([!?][^<>]*)>|(/?)([A-Za-z][A-Za-z0-9:-]*)"
+    r"([^<>\"']*(?:(?:\"[^\"<]*\"|'[^'<]*')[^<>\"']*)*(?=>)|[^<>]*)>)"
+)
 _ATTR = re.compile(r"([A-Za-z_:][-\w:.]*)\s*(?:=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?")
 _WIDE_BREAK = re.compile(r"(?<=[\u2e80-\U0010ffff])[ \t\r\f]*\n[ \t\n\r\f]*(?=[\u2e80-\U0010ffff])")
 _BREAK = re.compile(r"[ \t\r\f]*\n[ \t\n\r\f]*")
@@ -71,6 +77,7 @@ _BLOCK = frozenset(
 _RAW = frozenset(("script", "style", "title", "textarea", "template", "noscript"))
 _SPACE = " \t\n\r\f\u3000"
 _WITH_ATTRS = frozenset(("a", "div"))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 @dataclass(slots=True)
@@ -84,6 +91,7 @@ class Block:
     anchor: str = ""  # the first <a name="..."> at or before the line's start
     align: str = ""  # align attribute of the innermost open <div>
     soft: bool = False  # it follows the previous line after a <br>, inside the same element
+    level: int = 0  # 1..6 when the line is inside <h1>..<h6> (a page's title is its <h1>)
 
 
 @dataclass(slots=True)
@@ -161,6 +169,7 @@ class _Builder:
         self._reset()
         self.anchor = ""
         self.soft = False
+        self.level = 0
 
     def _reset(self) -> None:
         self.pieces: list[str] = []
@@ -189,6 +198,7 @@ class _Builder:
                     anchor=self.anchor,
                     align=align,
                     soft=self.soft,
+                    level=self.level,
                 )
             )
             self.anchor = ""
@@ -238,6 +248,8 @@ class _Builder:
             self.pieces.append("\u3000")  # survives whitespace collapsing between CJK cells
         elif name == "pre":
             self.pre_depth += 1
+        elif name in _HEADINGS:
+            self.level = int(name[1])
 
     def end(self, name: str) -> None:
         if name in _BLOCK:
@@ -253,3 +265,5 @@ class _Builder:
                 self.link_depth -= 1
         elif name == "pre":
             self.pre_depth = max(0, self.pre_depth - 1)
+        elif name in _HEADINGS:
+            self.level = 0

@@ -19,6 +19,10 @@ Decisions, and why:
 * The lead paragraph is a section with an empty number and heading.
 * An HTML page whose text has no title before its first sentence takes its ``<title>``, without
   the site's name (``｜外務省``); only a page with neither falls back to the file name.
+* An HTML page's title is looked for at its ``<h1>``, however much header text the site puts
+  above it; that text is still searched for navigation, breadcrumb and date, and what is left of
+  it is kept at the start of the lead text, never taken for the title nor dropped.
+* A date line that cannot be a date (平成16年2月30日) gives no date and stays in the text.
 
 The same rules serve any plain text: without navigation, breadcrumb or date they simply find
 nothing to strip, and text without numbering becomes one lead section.
@@ -108,10 +112,12 @@ def page_document(
     """A Document from page text or HTML; ``fallback_title`` is used when no title is found."""
     is_html = looks_like_html(text)
     page = html_blocks(text) if is_html else None
-    lines = _html_lines(page) if page is not None else text.split("\n")
-    lines, category = _strip_chrome(lines)
+    lines, title_at = _html_lines(page) if page is not None else (text.split("\n"), None)
+    header, lines, category = _strip_chrome(lines, title_at)
     title, date, body = _title_and_date(lines)
-    sections = _sections(body)
+    if date is None and header:
+        date, header = _header_date(header)
+    sections = _sections(header + body)
     if not sections and title:  # a lone short paragraph is the text, not a title over nothing
         sections, title = [Section(text=title)], ""
     title = title or (_head_title(page.title) if page is not None else "") or fallback_title
@@ -121,14 +127,33 @@ def page_document(
     )
 
 
-def _html_lines(page: HtmlText) -> list[str]:
-    """Blocks as lines, with a blank line between elements (not at a <br> inside one)."""
+def _html_lines(page: HtmlText) -> tuple[list[str], int | None]:
+    """Blocks as lines, with a blank line between elements (not at a <br> inside one), and the
+    index of the line where the page's ``<h1>`` starts (None without one).
+
+    A site's logo may be an ``<h1>`` too (``<h1>外務省</h1>``): one of navigation words only is
+    not the page's, as such a line is not a title at the top of a text; nor is a numbered one
+    (``<h1>1.発表事項</h1>``, a page that marks its sections so), nor one under a sentence: a
+    page with its text above the ``<h1>`` (``<h1>関連リンク</h1>`` at the end) has its title there.
+    """
     lines: list[str] = []
+    title_at = None
     for block in page.blocks:
         if lines and not block.soft:
             lines.append("")
+        if title_at is None and block.level == 1 and not _is_navigation(block.text):
+            text = block.text.strip(_SPACE)
+            if not (_TOP.match(text) or _SUB.match(text)):
+                title_at = len(lines)
         lines.append(block.text)
-    return lines
+    if title_at is not None and any("。" in line for line in lines[:title_at]):
+        return lines, None
+    return lines, title_at
+
+
+def _is_navigation(line: str) -> bool:
+    words = _CRUMB_SPLIT.split(line.strip(_SPACE))
+    return words == [""] or set(words) <= NAV_WORDS
 
 
 def _head_title(text: str) -> str:
@@ -137,10 +162,21 @@ def _head_title(text: str) -> str:
     return text[:MAX_TITLE_CHARS]
 
 
-def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:
-    """Drop navigation at the top and bottom; return the rest and the breadcrumb category."""
+def _strip_chrome(
+    lines: list[str], title_at: int | None = None
+) -> tuple[list[str], list[str], str | None]:
+    """Drop navigation at the top and bottom; return the header lines kept, the rest (from the
+    title on) and the breadcrumb category.
+
+    Without ``title_at`` the top ends at the first line that is not navigation, which is then
+    where the title is looked for. An HTML page says where its title is (``title_at``, its
+    ``<h1>``): every line above it is header, whatever it says (``メニューを開く``, a site banner),
+    so navigation and the breadcrumb are still recognized there, and any other header line is
+    kept (``header``, the start of the lead text) rather than taken for the title or lost.
+    """
     start, category = 0, None
     crumbs: list[str] = []
+    header: list[str] = []
     while start < len(lines):
         words = _CRUMB_SPLIT.split(lines[start].strip(_SPACE))
         if words == [""] or set(words) <= NAV_WORDS:
@@ -151,43 +187,60 @@ def _strip_chrome(lines: list[str]) -> tuple[list[str], str | None]:
             start += 1
         elif crumbs and lines[start].strip(_SPACE) == crumbs[-1]:
             start += 1  # the section's name repeated under the breadcrumb
+        elif title_at is not None and start < title_at:
+            header.append(lines[start])
+            start += 1
         else:
             break
     end = len(lines)
-    while end > start:
-        words = _CRUMB_SPLIT.split(lines[end - 1].strip(_SPACE))
-        if words == [""] or set(words) <= NAV_WORDS:
-            end -= 1
-        else:
-            break
-    return lines[start:end], category
+    while end > start and _is_navigation(lines[end - 1]):
+        end -= 1
+    return header, lines[start:end], category
+
+
+def _header_date(header: list[str]) -> tuple[datetime.date | None, list[str]]:
+    """The date of a page that gives it above its ``<h1>``, and the header without that line."""
+    for index, line in enumerate(header):
+        if (match := date_line(line)) and (date := date_of(match)) is not None:
+            return date, header[:index] + header[index + 1 :]
+    return None, header
 
 
 def _title_and_date(lines: list[str]) -> tuple[str, datetime.date | None, list[str]]:
-    """The title (its first paragraph, up to the date), the date, and the remaining lines."""
+    """The title (its first paragraph, up to the date), the date, and the remaining lines.
+
+    A date line whose date cannot exist (平成16年2月30日, a typo) stands where a date stands, but
+    it is not a date: it goes back to the text (first in the body), or a page whose words are all
+    to be found would lose those.
+    """
     index = _skip_blank(lines, 0)
     date = None
+    first: list[str] = []  # a typo date line above the title
+    typos: list[str] = []  # typo date lines under it
     if index < len(lines) and (match := date_line(lines[index])):
-        date = date_of(match)
+        if (date := date_of(match)) is None:
+            first.append(lines[index])
         index = _skip_blank(lines, index + 1)
     title_start = index
     title_lines: list[str] = []
     while index < len(lines) and lines[index].strip(_SPACE):
         line = lines[index].strip(_SPACE)
         if date is None and (match := date_line(line)):
-            date = date_of(match)
+            if (date := date_of(match)) is None:
+                typos.append(lines[index])
             index += 1
             break
         title_lines.append(line)
         index += 1
     if not _is_title(title_lines):
-        return "", date, lines[title_start:]
+        return "", date, first + lines[title_start:]
     if date is None:
         after = _skip_blank(lines, index)
         if after < len(lines) and (match := date_line(lines[after])):
-            date = date_of(match)
+            if (date := date_of(match)) is None:
+                typos.append(lines[after])
             index = after + 1
-    return _join_title(title_lines), date, lines[index:]
+    return _join_title(title_lines), date, first + typos + lines[index:]
 
 
 def _skip_blank(lines: list[str], index: int) -> int:
