@@ -149,6 +149,55 @@ def test_minimal_statute_markup_without_data() -> None:
     ]
 
 
+def test_captions_of_paragraphs_stay_in_the_text() -> None:
+    """A 附則 without articles gives its 項 captions (見出し): no article takes them, and they
+    are what the paragraphs are searched by (施行期日, 検討), so they stay in the text."""
+    page = (
+        "<HTML><BODY><B>試験法<BR>（平成十年一月五日法律第一号）</B><BR><BR>"
+        '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+        "<BR>　　　<B>附　則　（平成二四年一一月二六日法律第九三号）</B><BR>"
+        '<P><DIV class="arttitle">（施行期日）</DIV><DIV class="item"><B>１</B>\n　公布の日から施行する。</DIV>'
+        '<DIV class="arttitle">（検討）</DIV><DIV class="item"><B>２</B>\n　必要な措置を講ずる。</DIV>'
+        '<DIV class="arttitle">（経過措置）</DIV>'
+        "</BODY></HTML>"
+    )
+    document = parse_statute(page, doc_id="t.html")
+    assert [(s.number, s.path, s.text) for s in document.sections] == [
+        ("1", (), "第一条\u3000目的を定める。"),
+        (
+            "附則(平成24年法律第93号)",
+            ("附則（平成二四年一一月二六日法律第九三号）",),
+            "（施行期日）\n１\u3000公布の日から施行する。\n（検討）\n２\u3000必要な措置を講ずる。"
+            "\n（経過措置）",
+        ),
+    ]
+
+
+def test_captions_no_article_takes_are_kept_in_the_real_statutes(data: Path) -> None:
+    """国会議員の歳費及び期末手当の臨時特例に関する法律: its 附則 (平成二四年法律第九三号) has
+    two captioned paragraphs and no article."""
+    document = statute(data, "014c39092f9b42ac.html")
+    [supplement] = [s for s in document.sections if s.number == "附則(平成24年法律第93号)"]
+    assert supplement.text.startswith("（施行期日）\n１")
+    assert "\n（検討）\n２" in supplement.text
+
+
+def test_rules_of_the_national_personnel_authority_are_cited_by_their_number(data: Path) -> None:
+    """人事院規則 are numbered by subject (人事院規則一―四〇), not 第…号: each amending rule's 附則
+    still carries its number, instead of all of them being ``附則`` like the original one."""
+    document = statute(data, "0087a3656ab4b410.html")
+    assert document.meta["law_number"] == "平成十五年人事院規則一―三八"
+    supplements = [s.number for s in document.sections if s.number.startswith("附則")]
+    assert supplements == [
+        "附則",
+        "附則(平成15年人事院規則1―40)",
+        "附則(平成18年人事院規則10―12)",
+        "附則(平成19年人事院規則1―49)",
+        "附則(平成19年人事院規則1―50)1",
+        "附則(平成20年人事院規則1―53)1",
+    ]
+
+
 @pytest.mark.slow
 def test_every_section_of_every_statute_has_text_and_a_number(data: Path) -> None:
     errors: list[tuple[Path, Exception]] = []

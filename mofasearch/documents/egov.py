@@ -55,7 +55,11 @@ _PARAGRAPH = re.compile(r"[○◯]?[0-9０-９]+")
 _DIVISION = re.compile(rf"第{_N}(編|章|節|款|目)(?:[のノ]{_N})*(?:[ \t\u3000]+.*)?", re.S)
 _SUPPLEMENT = re.compile(r"附[ \t\u3000]*則(?![^ \t\u3000（(抄])")
 _APPENDIX = re.compile(r"(?:附則)?(?:別表|別記|別紙|様式|附録|付録|付表|別図)")
-_LAW_REF = re.compile(rf"({_ERAS})({_N}|元)年(?:{_N}月{_N}日)?(\D*?)第({_N})号")
+# A law is cited by era year, kind and number (平成三年法律第九十号); the National Personnel
+# Authority numbers its rules by subject instead (人事院規則一―四〇, 人事院規則九―七―一五).
+_LAW_REF = re.compile(
+    rf"({_ERAS})({_N}|元)年(?:{_N}月{_N}日)?(\D*?)(?:第({_N})号|(?<=人事院規則)({_N}(?:―{_N})+))"
+)
 _LABEL_NUMBER = re.compile(
     rf"第({_N})(?:条|号)?|[のノ]({_N})|(?<=別表|様式|別記|附録|付録|別紙)({_N})"
 )
@@ -105,16 +109,19 @@ def _law_number(law_line: str) -> str:
     match = _LAW_REF.search(law_line)
     if match is None:
         return law_line
-    era, year, kind, number = match.groups()
-    return f"{era}{year}年{kind}第{number}号"
+    era, year, kind, number, rule = match.groups()
+    return f"{era}{year}年{kind}" + (rule if number is None else f"第{number}号")
 
 
 def _compact_law_number(heading: str) -> str:
-    """``附則（平成一一年一二月一五日法律第一五三号）抄`` → ``平成11年法律第153号``."""
+    """``附則（平成一一年一二月一五日法律第一五三号）抄`` → ``平成11年法律第153号``;
+    ``附則（平成一五年一〇月一日人事院規則一―四〇）`` → ``平成15年人事院規則1―40``."""
     match = _LAW_REF.search(heading)
     if match is None:
         return ""
-    era, year, kind, number = match.groups()
+    era, year, kind, number, rule = match.groups()
+    if number is None:
+        return f"{era}{to_int(year)}年{kind}" + "―".join(str(to_int(n)) for n in rule.split("―"))
     return f"{era}{to_int(year)}年{kind}第{to_int(number)}号"
 
 
@@ -162,6 +169,7 @@ class _Builder:
         if text.startswith(("最終改正：", "最終改正:")):
             self.last_amended = text.split("：", 1)[-1].split(":", 1)[-1].strip(_SPACE)
         elif block.css == "arttitle":
+            self._keep_caption()
             self.caption = text
         elif block.css == "item" and _ARTICLE.fullmatch(block.bold):
             self._article(block.bold, text)
@@ -202,18 +210,18 @@ class _Builder:
         match = _DIVISION.fullmatch(text)
         assert match is not None
         depth = _LEVELS[match.group(1)]
+        self._keep_caption()
         self.levels[depth:] = [_normalize_heading(text)] + [""] * (len(_LEVELS) - depth - 1)
         self.current = None
-        self.caption = ""
 
     def _supplement(self, text: str) -> None:
+        self._keep_caption()
         heading = re.sub(r"[ \t\u3000\xa0]+", "", text)
         law = _compact_law_number(heading)
         self.supplement_count += 1
         prefix = f"附則({law})" if law else "附則"
         self.supplement = (prefix, heading)
         self.current = None
-        self.caption = ""
 
     def _is_appendix(self, block: Block, text: str) -> bool:
         if block.css in ("item", "number") or len(text) > 80 or "。" in text:
@@ -223,11 +231,23 @@ class _Builder:
         )
 
     def _appendix(self, text: str) -> None:
+        self._keep_caption()
         heading = _normalize_heading(text)
         label = re.split(r"[ \t\u3000（(]", heading, maxsplit=1)[0]
         self._open(_Open(_label_number(label), heading, (heading,), fill_with_heading=True))
 
+    def _keep_caption(self) -> None:
+        """A caption that no article took stays in the text, as written (``（施行期日）``).
+
+        Captions head 項 too, in the 附則 of amending laws without articles
+        (``（施行期日）`` over ``１　この法律は、…``): they are the words people search those by.
+        """
+        caption, self.caption = self.caption, ""
+        self._append(caption)
+
     def _append(self, line: str) -> None:
+        if self.caption:
+            self._keep_caption()
         if not line:
             return
         if self.current is None:
@@ -244,6 +264,7 @@ class _Builder:
         self.current = section
 
     def sections(self) -> list[Section]:
+        self._keep_caption()
         result = []
         for o in self.opened:
             text = "\n".join(o.lines).strip()
