@@ -1,10 +1,14 @@
-"""Markdown: ATX headings ``#``..``######`` cut sections and build their paths.
+"""Markdown: ATX headings ``#``..``######`` and setext headings (a paragraph underlined with
+``===`` or ``---``) cut sections and build their paths.
 
 A leading ``# Title`` (the first heading, level 1, with only front matter or blank lines before
 it) is the document's title rather than a section, as a MOFA page's title is; text before the
 first heading is the lead section. Each heading opens a section whose path is the chain of
 enclosing headings (a level-3 heading under a level-1 and a level-2 one has a path of three).
-Lines inside fenced code blocks are never headings. Simple front matter (``---`` then
+Lines inside fenced code blocks are never headings; a fence closes only with a bare run of its own
+character at least as long as the opening one (CommonMark), so a longer fence can show a shorter
+one, and ```` ```python ```` inside a block does not end it. A ``---`` after a blank line or a
+list item is a rule, not a heading. Simple front matter (``---`` then
 ``key: value`` lines) may give ``title``, ``date``, ``url`` and ``category``.
 
 A file with no title and no text (empty, blank) has no sections, as an empty plain-text page has,
@@ -21,6 +25,8 @@ from mofasearch.documents.dates import parse_date
 from mofasearch.documents.model import Document, Section
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+_BLOCK_START = re.compile(r" {0,3}(?:[-+*>]|[0-9]{1,9}[.)])(?:[ \t]|$)| {4}")
 _FRONT_KEY = re.compile(r"([A-Za-z_]+)[ \t]*:[ \t]*(.*)")
 
 
@@ -39,20 +45,34 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
     opened: list[_Open] = []
     stack: list[tuple[int, str]] = []
     fence = ""
+    paragraph = 0  # lines of the paragraph being read; -1 in a list item or quote
     for line in lines:
         if fence:
-            if line.strip().startswith(fence):
+            if (close := _FENCE.fullmatch(line.rstrip(" \t"))) and close.group(1).startswith(fence):
                 fence = ""
             _append(opened, line)
             continue
         if fence_match := _FENCE.match(line):
-            fence = fence_match.group(1)[0] * 3
+            fence, paragraph = fence_match.group(1), 0
             _append(opened, line)
             continue
-        heading = _heading(line)
+        if paragraph > 0 and (underline := _SETEXT.fullmatch(line)):
+            text_lines = opened[-1].lines[-paragraph:]
+            del opened[-1].lines[-paragraph:]
+            level = 1 if underline.group(1)[0] == "=" else 2
+            heading: tuple[int, str] | None = (level, " ".join(t.strip() for t in text_lines))
+        else:
+            heading = _heading(line)
         if heading is None:
+            if not line.strip():
+                paragraph = 0
+            elif paragraph == 0 and _BLOCK_START.match(line):
+                paragraph = -1
+            elif paragraph >= 0:
+                paragraph += 1
             _append(opened, line)
             continue
+        paragraph = 0
         level, name = heading
         if level == 1 and not title and not stack and not any(o.lines for o in opened):
             title = name

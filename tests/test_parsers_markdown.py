@@ -1,0 +1,35 @@
+"""Markdown: setext headings, and code fences that hide headings until they really close."""
+
+from __future__ import annotations
+
+from mofasearch.documents.markdown import parse_markdown
+
+
+def outline(text: str) -> tuple[str, list[tuple[str, tuple[str, ...], str]]]:
+    document = parse_markdown(text, doc_id="notes.md", fallback_title="notes")
+    return document.title, [(s.heading, s.path, s.text) for s in document.sections]
+
+
+def test_setext_headings_cut_sections_like_atx_ones() -> None:
+    text = "日露首脳会談\n======\n\n前文。\n\n個別案件\n--------\n京都議定書\nの批准\n---\n協力する。\n"
+    assert outline(text) == (
+        "日露首脳会談",
+        [
+            ("", (), "前文。"),
+            ("個別案件", ("個別案件",), ""),
+            ("京都議定書 の批准", ("京都議定書 の批准",), "協力する。"),
+        ],
+    )
+
+
+def test_a_rule_after_a_blank_line_or_a_list_item_is_not_a_heading() -> None:
+    text = "# 題\n本文。\n\n---\n\n- 項目\n  続き\n---\n"
+    assert outline(text) == ("題", [("", (), "本文。\n\n---\n\n- 項目\n  続き\n---")])
+
+
+def test_a_fence_closes_only_with_a_bare_fence_as_long_as_it() -> None:
+    text = "# 題\n````\n```\n# 見出しではない\n```\n````\n```python\n# これも\n```python\n# まだコード\n```\n"
+    title, sections = outline(text)
+    assert title == "題"
+    assert [heading for heading, _, _ in sections] == [""]
+    assert "# まだコード" in sections[0][2]
