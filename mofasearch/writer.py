@@ -558,6 +558,8 @@ def _type_problem(doc: Document) -> str:
             return _wrong(name, value, kind)
     if not doc.id:
         return "id must not be empty (it is how the document is replaced and deleted)"
+    if not doc.sections:
+        return "it has no sections (a document is stored as its sections: give it one)"
     if not isinstance(doc.meta, Mapping):
         return _wrong("meta", doc.meta, Mapping)
     for key, value in doc.meta.items():

@@ -210,6 +210,11 @@ def test_jsonl_without_text_or_sections_is_an_error_naming_the_file(tmp_path: Pa
         ('{"id": "a", "text": "x"}\n[1, 2]\n', "line 2: not a JSON object", 25),
         ('{"title": "no id", "text": "x"}\n', 'needs an "id"', 0),
         ('{"id": "a", "sections": [{"heading": "h"}]}\n', 'needs a "text"', 0),
+        (
+            '{"id": "a", "text": "x"}\n{"id": "b", "sections": []}\n',
+            'line 2: "sections" is empty',
+            25,
+        ),
         ("\n\n", "no records", None),
     ],
 )

@@ -167,6 +167,7 @@ BAD_DOCUMENTS = {
     "url as bytes": bad(url=b"https://www.mofa.go.jp/"),
     "title None": bad(title=None),
     "meta value int": bad(meta={"法令番号": 1}),
+    "no sections": bad(sections=[]),  # it would vanish, title and all, replacing d0
 }
 
 

@@ -97,6 +97,8 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
         if not isinstance(record["sections"], list):
             raise fail('"sections" must be a list')
         sections = [_section(item, fail) for item in record["sections"]]
+        if not sections:  # the document would vanish from the index, title and all
+            raise fail('"sections" is empty: a document needs at least one section')
     else:
         raise fail('a record needs "text" or "sections": this is not a document file')
     doc_id = record.get("id")
