@@ -543,9 +543,10 @@ def _settle(
 
 
 def _section_clash(writer: Any, docs: list[Document]) -> str | None:
-    """Why ``writer`` would refuse one of ``docs`` (a section id another document holds)."""
+    """Why ``writer`` would refuse one of ``docs`` (a section id another document holds), the
+    last of each id being the one added (see :func:`_unique`)."""
     try:
-        writer.check(docs)
+        writer.check(list({doc.id: doc for doc in docs}.values()))
     except DocumentParseError as exc:
         return str(exc)
     return None

@@ -357,3 +357,22 @@ def test_a_section_id_moved_to_a_file_walked_first_is_taken(tmp_path: Path) -> N
     with Index.open(tmp_path / "index") as ix:
         assert [s.id for s in ix.get("A").sections] == ["2"]
         assert [s.id for s in ix.get("B").sections] == ["1"]
+
+
+def test_a_repeated_document_is_checked_as_the_one_indexed(tmp_path: Path) -> None:
+    """The last record of a repeated id is the document: its section ids, not the first's."""
+    src = tmp_path / "src"
+    src.mkdir()
+    lines = [
+        {"id": "A", "title": "甲", "sections": [{"id": "s1", "text": "条約の締結"}]},
+        {"id": "A", "title": "甲", "sections": [{"id": "s2", "text": "条約の批准"}]},
+        {"id": "B", "title": "乙", "sections": [{"id": "s1", "text": "条約の署名"}]},
+    ]
+    (src / "a.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+    )
+    report = sync(tmp_path / "index", [src])
+    assert report.ok, report.rejected
+    with Index.open(tmp_path / "index") as ix:
+        assert [s.id for s in ix.get("A").sections] == ["s2"]
+        assert [s.id for s in ix.get("B").sections] == ["s1"]
