@@ -376,3 +376,30 @@ def test_markdown_of_only_a_title_still_loads(tmp_path: Path) -> None:
     [document] = load_file(write(tmp_path / "memo.md", "# 日露首脳会談\n"))
     assert document.title == "日露首脳会談"
     assert [s.text for s in document.sections] == ["日露首脳会談"]
+
+
+def test_a_jsonl_date_that_is_no_date_is_kept_in_meta(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.jsonl",
+        '{"id": "a", "title": "題", "text": "本文。", "date": "2004年頃"}\n'
+        '{"id": "b", "title": "題", "text": "本文。", "date": "平成16年6月10日"}\n',
+    )
+    vague, exact = load_file(path)
+    assert (vague.date, dict(vague.meta)) == (None, {"date": "2004年頃"})  # a fact, not lost
+    assert (exact.date, dict(exact.meta)) == (datetime.date(2004, 6, 10), {})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("平成0年1月1日", None),  # an era starts at 元年: there is no year 0
+        ("令和0年5月1日", None),
+        ("平成元年1月8日", datetime.date(1989, 1, 8)),
+        ("平成1年1月8日", datetime.date(1989, 1, 8)),
+        ("昭和64年1月7日", datetime.date(1989, 1, 7)),
+    ],
+)
+def test_era_dates(text: str, expected: datetime.date | None) -> None:
+    from mofasearch.documents.dates import parse_date
+
+    assert parse_date(text) == expected

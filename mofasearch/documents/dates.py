@@ -102,6 +102,8 @@ def date_of(match: re.Match[str]) -> datetime.date | None:
     groups = match.groupdict()
     try:
         if groups["era"]:
+            if to_int(groups["ey"]) == 0:  # an era starts at 元年 (1): 平成0年 is no year
+                raise ValueError("an era has no year 0")
             year = ERA_START[groups["era"]] - 1 + to_int(groups["ey"])
             month, day = to_int(groups["em"]), to_int(groups["ed"])
         elif groups["wy"]:

@@ -113,11 +113,15 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
     }
     if isinstance(record.get("meta"), Mapping):
         meta.update({_clean(str(k)): _string(v) for k, v in record["meta"].items()})
+    date = _date(record.get("date"))
+    if date is None and isinstance(record.get("date"), str) and record["date"].strip():
+        # not a date we can filter by (2004年頃), but a fact of the record: kept, not lost
+        meta.setdefault("date", _clean(record["date"]))
     return Document(
         id=str(doc_id),
         title=_optional(record.get("title")) or "",
         sections=sections,
-        date=_date(record.get("date")),
+        date=date,
         url=_optional(record.get("url")),
         category=_optional(record.get("category")),
         meta=meta,
