@@ -290,6 +290,7 @@ class Index:
         ranking: RankingConfig | None = None,
     ) -> Results:
         """Ranked sections (grouped by document by default); QuerySyntaxError on bad queries."""
+        _need_str("query", query)
         if sort not in SORTS:
             raise _bad_argument(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         request = SearchRequest(
@@ -337,6 +338,9 @@ class Index:
         """A readable account of which terms in which fields gave the section its score."""
         from mofasearch.explain import explain
 
+        _need_str("query", query)
+        _need_str("section_id", section_id)
+
         snap = self._acquire()
         try:
             with _storage_errors(self.path, snapshot=snap):
@@ -353,6 +357,7 @@ class Index:
 
     def get(self, doc_id: str) -> Document | None:
         """The document as indexed (sections in their order), or None."""
+        _need_str("doc_id", doc_id)
         snap = self._acquire()
         try:
             with snap.lock, _storage_errors(self.path):
@@ -440,6 +445,13 @@ def _as_date(value: Any) -> datetime.date | None:
         except ValueError:
             raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     raise TypeError(f"since/until take a date, not {type(value).__name__}")
+
+
+def _need_str(name: str, value: Any) -> None:
+    """A TypeError naming the argument, not one from deep inside (``'NoneType' object has no
+    attribute 'encode'``) when a caller passes None or bytes for text."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be str, not {type(value).__name__}")
 
 
 def _count(name: str, value: Any) -> int:

@@ -145,6 +145,7 @@ class RankingConfig:
             )
         for name in ("weights", "k1", "b", "pos_weights"):
             object.__setattr__(self, name, _pairs(getattr(self, name)))
+        self._check_values()
         # lookups used per query term: plain dicts, derived from the fields above
         object.__setattr__(self, "_weight", dict(self.weights))
         object.__setattr__(self, "_k1", dict(self.k1))
@@ -157,6 +158,30 @@ class RankingConfig:
             "_bm25f_key",
             (self.bm25f_k1, tuple((f, self.weight(f), self.field_b(f)) for f in fields)),
         )
+
+    def _check_values(self) -> None:
+        """A ValueError for a setting BM25 cannot take: a negative k1 can divide by zero (a
+        score of inf or NaN, which no order can sort), a b outside 0..1 gives negative length
+        norms, a negative weight ranks the best matches last."""
+        scalars = {
+            "default_k1": self.default_k1,
+            "bm25f_k1": self.bm25f_k1,
+            "default_b": self.default_b,
+            "question_weight": self.question_weight,
+            "subword_weight": self.subword_weight,
+            "answer_type_weight": self.answer_type_weight,
+        }
+        values = list(scalars.items())
+        values += [
+            (f"{name}[{key!r}]", v)
+            for name in ("weights", "k1", "b", "pos_weights")
+            for key, v in getattr(self, name)
+        ]
+        for name, value in values:
+            bounded = name.startswith(("b[", "default_b"))
+            if not math.isfinite(value) or value < 0 or (bounded and value > 1):
+                span = "between 0 and 1" if bounded else "a finite number, 0 or more"
+                raise ValueError(f"RankingConfig: {name} must be {span}, not {value!r}")
 
     def weight(self, fieldname: str) -> float:
         return self._weight.get(fieldname, 0.0)  # type: ignore[attr-defined,no-any-return]

@@ -271,3 +271,32 @@ def test_a_category_filter_selects_any_level_of_the_breadcrumb_trail(tmp_path):
             "会談・訪問 › 外務大臣": 1,
             "経済": 1,
         }
+
+
+@pytest.mark.parametrize("value", [None, 5, b"\xe6\x97\xa5\xe9\x9c\xb2"])
+def test_text_arguments_of_another_type_are_a_type_error_naming_them(ix, value):
+    with pytest.raises(TypeError, match="query must be str"):
+        ix.search(value)
+    with pytest.raises(TypeError, match="section_id must be str"):
+        ix.explain("日露", value)
+    with pytest.raises(TypeError, match="doc_id must be str"):
+        ix.get(value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"bm25f_k1": -1}, "bm25f_k1 must be a finite number, 0 or more"),
+        ({"default_k1": float("nan")}, "default_k1 must be a finite number"),
+        ({"b": {"body": 1.5}}, "b\\['body'\\] must be between 0 and 1"),
+        ({"weights": {"title": -2}}, "weights\\['title'\\] must be a finite number"),
+        ({"pos_weights": {"名詞": -0.5}}, "pos_weights\\['名詞'\\] must be"),
+    ],
+)
+def test_a_ranking_setting_bm25_cannot_take_is_refused(ix, setting, message):
+    """A negative k1 can divide by zero: scores of inf or NaN, which no order sorts."""
+    from mofasearch.scoring import RankingConfig
+
+    with pytest.raises(ValueError, match=message):
+        RankingConfig(**setting)
+    assert ix.search("日露", ranking=RankingConfig(bm25f_k1=0, b={"body": 1})).total > 0
