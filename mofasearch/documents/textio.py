@@ -129,8 +129,8 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
             continue
         if not _looks_like_text(text):
             continue
-        if codec not in _AMBIGUOUS or codec == declared:
-            return _normalize_newlines(text)
+        if codec not in _AMBIGUOUS or codec == declared or not _half_width(text):
+            return _normalize_newlines(text)  # (no half-width kana: no better guess to come)
         guesses.append(text)
     if guesses:
         # bytes that are valid CP932 and valid EUC-JP (short texts often are): EUC-JP's kana
