@@ -465,11 +465,14 @@ def _count(name: str, value: Any) -> int:
     return number
 
 
-def _bad_argument(message: str) -> QuerySyntaxError:
+def _bad_argument(
+    message: str,
+    hint: str = 'limit and offset take whole numbers (0 or more), sort "score", "date" or "-date"',
+) -> QuerySyntaxError:
     """A search argument the caller got wrong: a ``ValueError`` (a ``QuerySyntaxError``, bad
     usage to the command line) saying what it takes."""
     error = QuerySyntaxError(message)
-    error.hint = 'limit and offset take whole numbers (0 or more), sort "score", "date" or "-date"'
+    error.hint = hint
     return error
 
 
@@ -482,9 +485,8 @@ def _section_number(value: str | None) -> str | None:
     try:
         return section_number(value)
     except ValueError as exc:
-        error = QuerySyntaxError(f"section filter: {exc}")
-        error.hint = "give a section number as search results show it, e.g. §3 or 3.(2)"
-        raise error from None
+        hint = "give a section number as search results show it, e.g. §3 or 3.(2)"
+        raise _bad_argument(f"section filter: {exc}", hint) from None
 
 
 def _has_committed_index(target: Path) -> bool:
