@@ -10,6 +10,9 @@ its sections, and the positive nodes (not under a negation) contribute scoring t
   segmentation differences) and become the match itself, at least 60% of the bigrams, when no
   word matches (``非核`` inside ``非核化``). An all-kana run also matches by reading (にちろ → 日露).
 - ``Phrase``: Whoosh phrase queries on positions in title, heading and body, scored by its words.
+- ``Not``: excludes what its node matches, with a ``Text`` under it read literally: each of its
+  space-separated items as a phrase, and all of them (``-日露修好`` excludes the sections holding
+  日露修好, not every section holding 日露 or 修好; no bigram share excludes anything).
 - ``And`` of a query written as prose (no operators, fields, filters or prefixes: only words,
   quotes and parentheses, see :func:`is_prose`): read as Lucene reads a boolean query of MUST and
   SHOULD clauses. Japanese prose quotes (「」『』) and brackets (（）) split a question into several
@@ -93,6 +96,8 @@ class Compiler:
         #: the query is prose (see :func:`is_prose`): its implied ANDs only rank bare text
         self.prose = prose and config.prose_and
         self._phrases: dict[str, list[str]] = {}
+        #: how many negations the node being evaluated is under (see :meth:`_eval_Text`)
+        self._negated = 0
 
     # analysis ---------------------------------------------------------------------------------
 
@@ -177,6 +182,12 @@ class Compiler:
         return tuple(name for name in fields if self.config.weight(name) > 0) or fields
 
     def _eval_Text(self, node: Text, fields: tuple[str, ...]) -> Evaluation:
+        if self._negated:
+            # what a negation excludes is the text as written: each space-separated item's
+            # words together, as a phrase (-日露修好 keeps a section with 日露 alone), and every
+            # item, as items are ANDed; never any single word or a share of bigrams
+            items = [Phrase(item) for item in node.text.split() if item]
+            return self._combine([self._eval_Phrase(p, fields) for p in items], np.logical_and)
         fields = self._scored(fields)
         words, subunits = self._word_weights(node.text)
         readings: list[str] = []
@@ -343,7 +354,11 @@ class Compiler:
         return Evaluation(date_mask(self.snapshot, node.since, node.until))
 
     def _eval_Not(self, node: Not, fields: tuple[str, ...]) -> Evaluation:
-        inner = self.evaluate(node.child, fields)
+        self._negated += 1
+        try:
+            inner = self.evaluate(node.child, fields)
+        finally:
+            self._negated -= 1
         if inner.empty:
             return inner
         mask = self._empty() if inner.mask is None else ~inner.mask

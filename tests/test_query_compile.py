@@ -90,3 +90,31 @@ def test_a_prefix_spanning_several_words_marks_them_in_the_snippet(compounds):
     assert [hit.section_id for hit in hits] == ["treaty#1"]
     snippet = hits[0].snippet
     assert "".join(snippet.text[a:b] for a, b in snippet.spans) == "平和条約"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # the compound as written: 首脳 and 会談 apart (apart#1) are not 首脳会談
+        ("-首脳会談", {"meeting#1", "treaty#1", "president#1", "apart#1"}),
+        ("-日露首脳会談", {"meeting#1", "treaty#1", "president#1", "apart#1"}),
+        ("NOT 首脳会談", {"meeting#1", "treaty#1", "president#1", "apart#1"}),
+        # a single word is excluded wherever it is
+        ("-首脳", {"treaty#1", "president#1"}),
+        # the items of a group are ANDed, each read as written
+        ("NOT (首脳 条約)", {"summit#1", "meeting#1", "treaty#1", "president#1"}),
+        ("-(首脳会談 OR 平和条約)", {"meeting#1", "president#1", "apart#1"}),
+        ("-title:首脳会談", {"summit#1", "meeting#1", "treaty#1", "president#1", "apart#1"}),
+        # text found nowhere as written excludes nothing, not what shares a word or bigrams
+        ("-会談首脳", {"summit#1", "meeting#1", "treaty#1", "president#1", "apart#1"}),
+        ("-ほげ会談", {"summit#1", "meeting#1", "treaty#1", "president#1", "apart#1"}),
+    ],
+)
+def test_a_negation_excludes_the_text_as_written_not_any_of_its_words(compounds, query, expected):
+    ids, total = _ids(compounds, query)
+    assert (ids, total) == (expected, len(expected))
+
+
+def test_a_negation_narrows_a_search_by_the_compound_only(compounds):
+    ids, _ = _ids(compounds, "首脳 -首脳会談")
+    assert ids == {"meeting#1", "apart#1"}
