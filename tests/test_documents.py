@@ -389,6 +389,31 @@ def test_a_jsonl_date_that_is_no_date_is_kept_in_meta(tmp_path: Path) -> None:
     assert (exact.date, dict(exact.meta)) == (datetime.date(2004, 6, 10), {})
 
 
+def test_jsonl_fields_of_any_json_type_are_kept_in_meta(tmp_path: Path) -> None:
+    """Lists and objects as compact JSON (not Python's repr), numbers as written, null as no
+    value; a title or url that is a list or an object is kept under its own name."""
+    path = write(
+        tmp_path / "p.jsonl",
+        '{"id": "a", "title": ["日露", "会談"], "text": "本文。", "date": 2004, "url": {"ja": "x"},'
+        ' "tags": ["首脳", "経済"], "score": 1.5, "ok": true, "none": null,'
+        ' "meta": {"source": {"name": "外務省"}, "pages": [1, 2], "empty": null}}\n'
+        '{"id": "b", "title": "題", "text": "本文。", "meta": "外務省"}\n',
+    )
+    first, second = load_file(path)
+    assert (first.title, first.url, first.date) == ("", None, None)
+    assert dict(first.meta) == {
+        "title": '["日露","会談"]',
+        "date": "2004",
+        "url": '{"ja":"x"}',
+        "tags": '["首脳","経済"]',
+        "score": "1.5",
+        "ok": "true",
+        "source": '{"name":"外務省"}',
+        "pages": "[1,2]",
+    }
+    assert dict(second.meta) == {"meta": "外務省"}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -33,3 +33,31 @@ def test_a_fence_closes_only_with_a_bare_fence_as_long_as_it() -> None:
     assert title == "題"
     assert [heading for heading, _, _ in sections] == [""]
     assert "# まだコード" in sections[0][2]
+
+
+def test_front_matter_keys_beyond_the_fields_are_kept_in_meta() -> None:
+    text = (
+        "---\ntitle: 日露首脳会談\ndate: 2004-06-10\nauthor: 欧州局\nlaw-number: 平成十六年法律第一号\n"
+        "url: https://www.mofa.go.jp/\n---\n\n本文。\n"
+    )
+    document = parse_markdown(text, doc_id="notes.md", fallback_title="notes")
+    assert (document.title, str(document.date), document.url) == (
+        "日露首脳会談",
+        "2004-06-10",
+        "https://www.mofa.go.jp/",
+    )
+    assert dict(document.meta) == {
+        "author": "欧州局",
+        "law-number": "平成十六年法律第一号",
+        "format": "markdown",
+    }
+
+
+def test_a_front_matter_date_that_is_no_date_is_kept_in_meta() -> None:
+    document = parse_markdown(
+        "---\ndate: 2004年頃\n---\n本文。\n", doc_id="m.md", fallback_title="m"
+    )
+    assert (document.date, dict(document.meta)) == (
+        None,
+        {"date": "2004年頃", "format": "markdown"},
+    )

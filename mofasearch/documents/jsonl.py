@@ -3,8 +3,10 @@
 ``{"id", "title", "text"}`` is one Document of one section whose id is the line's ``id``;
 ``{"id", "title", "sections": [{"id", "text", "heading"?, "number"?, "path"?}]}`` is one Document
 with those sections. Optional ``date`` (ISO or Japanese), ``url``, ``category`` and ``meta`` are
-honoured; other scalar fields (``doc_id``, ``section`` in the retrieval sets) go to ``meta`` as
-strings so nothing the producer wrote is silently dropped.
+honoured; other fields (``doc_id``, ``section`` in the retrieval sets) go to ``meta`` as
+strings so nothing the producer wrote is silently dropped: numbers as written, lists and objects
+as compact JSON, as are the values of a nested ``meta`` and a ``title``, ``url`` or ``category``
+that is a list or an object (kept under its own name); ``null`` is no value.
 
 JSON Lines is UTF-8 by definition (RFC 8259), so every line is decoded strictly and an error
 names the line and its byte offset. A ``\\ud800`` escape without its pair decodes to a lone
@@ -33,7 +35,8 @@ from mofasearch.errors import DocumentParseError
 log = logging.getLogger("mofasearch.documents")
 
 _KNOWN = frozenset({"id", "title", "text", "sections", "date", "url", "category", "meta"})
-_SCALARS = (str, int, float, bool)
+#: the known fields read with :func:`_optional` (a list or an object there is kept in meta)
+_OPTIONAL = frozenset({"title", "url", "category"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 PathLike = str | os.PathLike[str] | None
@@ -107,16 +110,19 @@ def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -
     if isinstance(doc_id, str) and _SURROGATE.search(doc_id):
         raise fail(f'the "id" {ascii(doc_id)} contains a lone surrogate (not a character)')
     meta = {
-        key: _string(value)
+        _clean(key): _string(value)
         for key, value in record.items()
-        if key not in _KNOWN and isinstance(value, _SCALARS)
+        if value is not None and (key not in _KNOWN or _misplaced(key, value))
     }
     if isinstance(record.get("meta"), Mapping):
-        meta.update({_clean(str(k)): _string(v) for k, v in record["meta"].items()})
-    date = _date(record.get("date"))
-    if date is None and isinstance(record.get("date"), str) and record["date"].strip():
-        # not a date we can filter by (2004年頃), but a fact of the record: kept, not lost
-        meta.setdefault("date", _clean(record["date"]))
+        meta.update(
+            {_clean(str(k)): _string(v) for k, v in record["meta"].items() if v is not None}
+        )
+    raw_date = record.get("date")
+    date = _date(raw_date)
+    if date is None and raw_date is not None and str(raw_date).strip():
+        # not a date we can filter by (2004年頃, 2004), but a fact of the record: kept, not lost
+        meta.setdefault("date", _string(raw_date))
     return Document(
         id=str(doc_id),
         title=_optional(record.get("title")) or "",
@@ -146,7 +152,21 @@ def _section(item: Any, fail: Any) -> Section:
 
 
 def _string(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else _clean(str(value))
+    """A JSON value as meta text: strings as they are, numbers as written, ``true``/``false``,
+    lists and objects as compact JSON (never Python's repr)."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, bool | list | dict):
+        return _clean(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return str(value)
+
+
+def _misplaced(key: str, value: Any) -> bool:
+    """A known field whose value cannot be what the field takes (a list as the title, an object
+    as the url, a ``meta`` that is no object): kept in ``meta`` under its own name."""
+    if key == "meta":
+        return not isinstance(value, Mapping)
+    return key in _OPTIONAL and isinstance(value, list | dict)
 
 
 def _clean(text: str) -> str:

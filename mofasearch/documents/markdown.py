@@ -9,7 +9,8 @@ Lines inside fenced code blocks are never headings; a fence closes only with a b
 character at least as long as the opening one (CommonMark), so a longer fence can show a shorter
 one, and ```` ```python ```` inside a block does not end it. A ``---`` after a blank line or a
 list item is a rule, not a heading. Simple front matter (``---`` then
-``key: value`` lines) may give ``title``, ``date``, ``url`` and ``category``.
+``key: value`` lines) may give ``title``, ``date``, ``url`` and ``category``; its other keys (and
+a date that is no date) are kept in ``meta``, as given.
 
 A file with no title and no text (empty, blank) has no sections, as an empty plain-text page has,
 and the loader rejects it: the file name, used as the title when the file has none, is never
@@ -27,7 +28,9 @@ from mofasearch.documents.model import Document, Section
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
 _BLOCK_START = re.compile(r" {0,3}(?:[-+*>]|[0-9]{1,9}[.)])(?:[ \t]|$)| {4}")
-_FRONT_KEY = re.compile(r"([A-Za-z_]+)[ \t]*:[ \t]*(.*)")
+_FRONT_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*(.*)")
+#: front matter keys that are the document's own fields (the others go to its meta)
+_FRONT_FIELDS = frozenset({"title", "date", "url", "category"})
 
 
 @dataclass(slots=True)
@@ -89,14 +92,19 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
     ]
     if not sections and title:  # a page that is only its title: the title is its text
         sections = [Section(text=title)]
+    date = parse_date(front["date"]) if front.get("date") else None
+    # the front matter's other keys, and a date that is none (2004年頃), are kept as given
+    meta = {key: value for key, value in front.items() if key not in _FRONT_FIELDS and value}
+    if date is None and front.get("date"):
+        meta["date"] = front["date"]
     return Document(
         id=doc_id,
         title=title or fallback_title,
         sections=sections,
-        date=parse_date(front["date"]) if front.get("date") else None,
+        date=date,
         url=front.get("url") or None,
         category=front.get("category") or None,
-        meta={"format": "markdown"},
+        meta={**meta, "format": "markdown"},
     )
 
 
