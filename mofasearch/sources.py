@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 from collections import Counter
@@ -190,15 +191,15 @@ class Manifest:
 
     def root_key(self, root: Path) -> str:
         """How a root is stored: relative to the index directory when possible, POSIX style."""
-        absolute = root.resolve()
+        absolute = _real(root)
         try:
-            rel = os.path.relpath(absolute, self.index_dir.resolve())
+            rel = os.path.relpath(absolute, _real(self.index_dir))
         except ValueError:  # another drive on Windows
             return absolute.as_posix()
         return Path(rel).as_posix()
 
     def root_path(self, key: str) -> Path:
-        return (self.index_dir / key).resolve()
+        return _real(self.index_dir / key)
 
     def owners(self) -> Counter[str]:
         """How many recorded files produce each document id: one, except in a manifest written
@@ -208,6 +209,13 @@ class Manifest:
             for rec in files.values():
                 counts.update(rec.doc_ids)
         return counts
+
+
+def _real(path: Path) -> Path:
+    """``path`` made absolute, its symbolic links resolved as far as they go. Not
+    ``Path.resolve``, which raises RuntimeError on a link loop before Python 3.13: a root that
+    is a loop is rejected like any other root that cannot be examined."""
+    return Path(os.path.realpath(path))
 
 
 def remembered_roots(index_dir: str | os.PathLike[str]) -> list[Path]:
@@ -268,11 +276,13 @@ def _plan_root(plan: _Plan, manifest: Manifest, root: Path, display: str, shared
     from mofasearch.documents import iter_source_files
 
     try:
-        is_dir = root.is_dir()
+        is_dir = stat.S_ISDIR(root.stat().st_mode)  # a link loop is an error, not a file
     except OSError as exc:
         plan.unreadable.append((display, f"cannot examine it: {exc.strerror or exc}"))
         return
     key = manifest.root_key(root)
+    if key in plan.roots:  # given twice (`src src/`): its files are planned once
+        return
     known = manifest.roots.setdefault(key, {})
     root_dir = root if is_dir else root.parent
     plan.roots[key] = (display, is_dir)
@@ -493,16 +503,30 @@ def _apply(
                 )
             )
     claims.lift(job for job, _ in waiting)
+    # What no file produces any more goes before the waiting files are checked again, so the
+    # section ids of a deleted file's documents are free for them in this run. (Nothing that
+    # owns an id now, or that a waiting file produces, is deleted: what it keeps or adds stays.)
+    coming = {doc.id for _, docs in waiting for doc in docs}
+    _delete_unowned(writer, manifest, stale, report, keep=coming)
     for job, docs in waiting:
         _settle(writer, manifest, claims, job, docs, report, stale)
     for job in claims.rejected:
         # Its record matches no file, so the next run retries it even when it did not change
         # (a file rejected for a clash is unchanged while the other file holds the id).
         manifest.roots[job.key][job.rel] = FileRecord(-1, -1, "", claims.kept_by(job))
+    _delete_unowned(writer, manifest, stale, report)
+
+
+def _delete_unowned(
+    writer: Any, manifest: Manifest, stale: set[str], report: SyncReport, keep: Iterable[str] = ()
+) -> None:
+    """Delete the documents of ``stale`` (but ``keep``) that no recorded file produces; they
+    leave ``stale``, so each is deleted and counted once."""
     still_owned = manifest.owners()
-    for doc_id in sorted(stale):
+    for doc_id in sorted(stale.difference(keep)):
         if doc_id not in still_owned:
             writer.delete(doc_id)
+            stale.discard(doc_id)
             report.documents_deleted += 1
 
 

@@ -376,3 +376,80 @@ def test_a_repeated_document_is_checked_as_the_one_indexed(tmp_path: Path) -> No
     with Index.open(tmp_path / "index") as ix:
         assert [s.id for s in ix.get("A").sections] == ["s2"]
         assert [s.id for s in ix.get("B").sections] == ["s1"]
+
+
+def test_a_section_id_of_a_deleted_file_is_free_in_the_same_run(tmp_path: Path) -> None:
+    """The file that held the id is deleted in the run that a new file takes it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "b.jsonl", "B", "1", "2")
+    _write_sections(src / "c.jsonl", "C", "3")
+    sync(tmp_path / "index", [src])
+    (src / "b.jsonl").unlink()
+    _write_sections(src / "a.jsonl", "A", "2")
+    report = sync(tmp_path / "index")
+    assert report.ok, report.rejected
+    assert (report.added, report.removed) == ([str(src / "a.jsonl")], [str(src / "b.jsonl")])
+    assert (report.documents_added, report.documents_deleted) == (1, 1)
+    with Index.open(tmp_path / "index") as ix:
+        assert [s.id for s in ix.get("A").sections] == ["2"]
+        assert ix.get("B") is None
+        assert [hit.section_id for hit in ix.search('"Aの条約"')] == ["2"]
+    again = sync(tmp_path / "index")
+    assert again.ok and (again.added, again.unchanged) == ([], 2)
+
+
+def test_a_section_id_given_up_by_a_changed_file_is_free_in_the_same_run(tmp_path: Path) -> None:
+    """The file walked after the taker drops the document that held the id."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "b.jsonl", "B", "1", "2")
+    sync(tmp_path / "index", [src])
+    _write_sections(src / "a.jsonl", "A", "2")
+    _write_sections(src / "b.jsonl", "D", "4")  # B and its sections go
+    _bump(src / "b.jsonl")
+    report = sync(tmp_path / "index")
+    assert report.ok, report.rejected
+    assert (report.documents_added, report.documents_deleted) == (2, 1)
+    with Index.open(tmp_path / "index") as ix:
+        assert sorted(ix.doc_ids()) == ["A", "D"]
+        assert [s.id for s in ix.get("A").sections] == ["2"]
+
+
+# --------------------------------------------------------------------------- roots
+
+
+def test_a_root_given_twice_is_synced_once(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "s").mkdir()
+    write_passages(here / "s" / "a.jsonl", [("a1", "京都議定書の批准")])
+    write_passages(here / "s" / "b.jsonl", [("b1", "北方領土問題の解決")])
+    code, out, err = index_here(capsys, "s", "s/")
+    assert code == 0, err
+    assert "files 2 added, 0 changed, 0 removed, 0 unchanged; 2 documents" in out
+    (here / "s" / "b.jsonl").unlink()
+    code, out, err = index_here(capsys, "s", "./s")
+    assert (code, err) == (0, "")
+    assert "files 0 added, 0 changed, 1 removed, 1 unchanged; 0 documents" in out
+    assert "1 deleted" in out
+    assert indexed_ids(here / "index") == {"a1"}
+
+
+def test_a_root_that_became_a_symlink_loop_is_rejected_and_kept(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s").mkdir()
+    write_passages(here / "s" / "a.jsonl", [("a1", "京都議定書の批准")])
+    assert index_here(capsys, "s")[0] == 0
+    (here / "s" / "a.jsonl").unlink()
+    (here / "s").rmdir()
+    (here / "s").symlink_to("loop")
+    (here / "loop").symlink_to("s")
+    for args in ((), ("s",), ("loop",)):  # remembered, or given
+        code, out, err = index_here(capsys, *args)
+        assert code == 1
+        name = args[0] if args else str(here / "s")
+        assert err.startswith(
+            f"mofasearch: rejected {name}: cannot examine it: Too many levels of symbolic links\n"
+        )
+        assert "0 deleted" in out
+    assert indexed_ids(here / "index") == {"a1"}
