@@ -491,7 +491,7 @@ def _apply(
         docs = _load(load_file, job, report)
         if docs is None:
             claims.reject(job)
-        elif claims.must_wait(job, docs) or _section_clash(writer, docs):
+        elif claims.must_wait(job, docs) or _section_clash(writer, docs, claims.dropped(job, docs)):
             # (a section id may be freed by a file later in the walk: it is checked again)
             waiting.append((job, docs))
         else:
@@ -545,14 +545,19 @@ def _settle(
     document one of its section ids)."""
     docs = _unique(docs, job.display)
     new_ids = tuple(doc.id for doc in docs)
+    dropped = claims.dropped(job, docs)
     clash = claims.clash(job, new_ids)
     if clash is None and not checked:  # a file is indexed whole or not at all
-        clash = _section_clash(writer, docs)
+        clash = _section_clash(writer, docs, dropped)
     if clash is not None:
         report.rejected.append((job.display, clash))
         log.debug("rejected %s: %s", job.display, clash)
         claims.reject(job)
         return
+    # the documents the file no longer has go first (their section ids are free for the new
+    # ones: a renamed document); they are counted when the run's stale documents are deleted
+    for doc_id in dropped:
+        writer.delete(doc_id)
     for doc in docs:
         writer.add(doc)
         report.sections_added += len(doc.sections)
@@ -566,11 +571,12 @@ def _settle(
     manifest.roots[job.key][job.rel] = FileRecord(job.size, job.mtime_ns, job.sha256, new_ids)
 
 
-def _section_clash(writer: Any, docs: list[Document]) -> str | None:
+def _section_clash(writer: Any, docs: list[Document], dropped: Sequence[str] = ()) -> str | None:
     """Why ``writer`` would refuse one of ``docs`` (a section id another document holds), the
-    last of each id being the one added (see :func:`_unique`)."""
+    last of each id being the one added (see :func:`_unique`), with the file's ``dropped``
+    documents deleted first."""
     try:
-        writer.check(list({doc.id: doc for doc in docs}.values()))
+        writer.check(list({doc.id: doc for doc in docs}.values()), replacing=dropped)
     except DocumentParseError as exc:
         return str(exc)
     return None
@@ -649,6 +655,21 @@ class _Claims:
         return (
             f"document id {doc_id!r}{more} is also in {self._name(holder)}, which keeps it; "
             "a document id must come from one file only"
+        )
+
+    def dropped(self, job: _Job, docs: list[Document]) -> tuple[str, ...]:
+        """The documents ``job``'s file produced before and not now, that no other file holds
+        or waits for: indexing the file deletes them."""
+        if job.previous is None:
+            return ()
+        me = (job.key, job.rel)
+        now = {doc.id for doc in docs}
+        return tuple(
+            doc_id
+            for doc_id in job.previous.doc_ids
+            if doc_id not in now
+            and self.held.get(doc_id, me) == me
+            and self.reserved.get(doc_id, me) == me
         )
 
     def take(self, job: _Job, ids: Sequence[str]) -> None:

@@ -31,7 +31,7 @@ import datetime
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from whoosh.filedb.filestore import FileStorage
@@ -151,15 +151,16 @@ class Writer:
             if self._batch_ready():
                 self._hand_over()
 
-    def check(self, docs: Sequence[Document]) -> None:
+    def check(self, docs: Sequence[Document], replacing: Iterable[str] = ()) -> None:
         """Raises what ``add`` would raise for any of ``docs`` added in order, adding nothing.
 
         So a caller can refuse a group of documents (one file's) as a whole: a wrong type, an
         id with a lone surrogate, or a section id another document holds (``DocumentParseError``
-        naming the document).
+        naming the document). The documents ``replacing`` names are taken as deleted first (a
+        file that renames a document keeps its section ids).
         """
         self._check()
-        self._checked(docs)
+        self._checked(docs, replacing)
 
     def delete(self, doc_id: str) -> None:
         """Deletes every section of the document (nothing happens if it is not indexed)."""
@@ -407,11 +408,12 @@ class Writer:
             self._searcher.close()
             self._searcher = None
 
-    def _checked(self, docs: Sequence[Document]) -> list[Document]:
+    def _checked(self, docs: Sequence[Document], replacing: Iterable[str] = ()) -> list[Document]:
         """``docs`` as they would be stored (see ``encodable``), once each is known to fit."""
         checked: list[Document] = []
         claimed: dict[str, str] = {}  # section ids of the documents before, in ``docs``
-        replaced: set[str] = set()  # their ids: what they held before is theirs no more
+        # their ids, and those the caller deletes first: what they held is theirs no more
+        replaced: set[str] = set(replacing)
         for doc in docs:
             if not isinstance(doc, Document):
                 raise TypeError(f"Writer.add takes a Document, not {type(doc).__name__}")

@@ -453,3 +453,58 @@ def test_a_root_that_became_a_symlink_loop_is_rejected_and_kept(
         )
         assert "0 deleted" in out
     assert indexed_ids(here / "index") == {"a1"}
+
+
+def test_a_file_that_renames_a_document_keeps_its_section_ids(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "c.jsonl", "C", "3", "4")
+    _write_sections(src / "e.jsonl", "E", "5")
+    sync(tmp_path / "index", [src])
+    _write_sections(src / "c.jsonl", "D", "3")  # the same section, its document renamed
+    _bump(src / "c.jsonl")
+    report = sync(tmp_path / "index")
+    assert report.ok, report.rejected
+    assert report.changed == [str(src / "c.jsonl")]
+    assert (report.documents_added, report.documents_deleted) == (1, 1)
+    with Index.open(tmp_path / "index") as ix:
+        assert sorted(ix.doc_ids()) == ["D", "E"]
+        assert [s.id for s in ix.get("D").sections] == ["3"]
+        assert [hit.doc_id for hit in ix.search('"Dの条約"')] == ["D"]
+    again = sync(tmp_path / "index")
+    assert again.ok and (again.changed, again.unchanged) == ([], 2)
+
+
+def test_a_renamed_document_moved_to_another_file_still_takes_its_id(tmp_path: Path) -> None:
+    """c.jsonl gives document X up for Y (same section id) while d.jsonl takes X."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "c.jsonl", "X", "7")
+    sync(tmp_path / "index", [src])
+    _write_sections(src / "c.jsonl", "Y", "7")
+    _bump(src / "c.jsonl")
+    _write_sections(src / "d.jsonl", "X", "8")
+    report = sync(tmp_path / "index")
+    assert report.ok, report.rejected
+    assert (report.documents_added, report.documents_deleted) == (2, 0)
+    with Index.open(tmp_path / "index") as ix:
+        assert sorted(ix.doc_ids()) == ["X", "Y"]
+        assert [s.id for s in ix.get("X").sections] == ["8"]
+        assert [s.id for s in ix.get("Y").sections] == ["7"]
+
+
+def test_a_writer_checks_documents_as_if_the_replaced_ones_were_deleted(tmp_path: Path) -> None:
+    from mofasearch import Document, Section
+    from mofasearch.errors import DocumentParseError
+
+    with Index.create(tmp_path / "index") as ix:
+        with ix.writer() as w:
+            w.add(Document("C", "文書", [Section("本文。", id="s3")]))
+        renamed = [Document("D", "文書", [Section("本文。", id="s3")])]
+        with ix.writer() as w:
+            with pytest.raises(DocumentParseError, match="'s3' is already the id of a section"):
+                w.check(renamed)
+            w.check(renamed, replacing=["C"])
+            w.delete("C")
+            w.add(renamed[0])
+        assert sorted(ix.doc_ids()) == ["D"]
