@@ -211,3 +211,176 @@ def test_every_section_of_every_statute_has_text_and_a_number(data: Path) -> Non
     ]
     assert empty == []
     assert sum(len(d.sections) for d in documents) > 40000
+
+
+def _anchor(segment: str, number: int) -> str:
+    """An e-Gov anchor name: the segment digit (3 別表, 5 附則, 6 様式) then the provision's place."""
+    return f"{segment}{number:09d}".ljust(79, "0")
+
+
+_HEAD = "<HTML><BODY><B>試験法<BR>（平成十年一月五日法律第一号）</B><BR><BR>"
+_LAST_SUPPLEMENT = (
+    f'<BR>　　　<A NAME="{_anchor("5", 2)}"><B>附　則　（平成二五年六月一九日法律第四七号）</B></A>'
+    '<BR><P><DIV class="item"><B>第十五条</B>\n　旧法の規定による申立ては、なお従前の例による。</DIV>'
+)
+
+
+@pytest.mark.parametrize(
+    ("heading", "number"),
+    [
+        # 家事事件手続法: the heading lists every article the table serves (over 80 characters)
+        (
+            "別表第一（第三十九条、第百十六条―第百十八条、第百二十八条、第百二十九条、第百三十六条、"
+            "第百三十七条、第百四十八条、第百五十条、第百六十条、第百六十七条、第百八十二条関係）",
+            "別表1",
+        ),
+        ("（別表）", "別表"),  # 国外における旅券手数料の額を定める省令
+        ("第一表（第一条関係）", "表1"),  # 下級裁判所の設立及び管轄区域に関する法律
+        ("第一号様式\u3000（第六条関係）", "様式1"),  # 鉄道抵当法施行規則
+    ],
+)
+def test_appended_tables_after_the_supplementary_provisions_are_sections(
+    heading: str, number: str
+) -> None:
+    """An appended table's heading under its e-Gov anchor opens a section of its own, however
+    it is written, instead of its rows running on in the last 附則 article."""
+    segment = "6" if "様式" in heading else "3"
+    page = (
+        _HEAD + _LAST_SUPPLEMENT + f'<BR><BR><A NAME="{_anchor(segment, 1)}">{heading}</A><BR><BR>'
+        "<TABLE BORDER><TR><TD>項</TD><TD>事項</TD></TR><TR><TD>一</TD><TD>後見開始</TD></TR></TABLE>"
+        "</BODY></HTML>"
+    )
+    document = parse_statute(page, doc_id="t.html")
+    title = heading.replace("\u3000", " ")
+    assert [(s.number, s.path, s.text) for s in document.sections] == [
+        (
+            "附則(平成25年法律第47号)15",
+            ("附則（平成二五年六月一九日法律第四七号）",),
+            "第十五条\u3000旧法の規定による申立ては、なお従前の例による。",
+        ),
+        (number, (title,), "項\u3000事項\n一\u3000後見開始"),
+    ]
+
+
+def test_an_unanchored_form_heading_in_the_forms_segment_is_a_section() -> None:
+    """排他的経済水域及び大陸棚の保全及び利用の促進のための…: 第三号様式 has no anchor of its own
+    but follows the anchored 第二号様式."""
+    page = (
+        _HEAD
+        + '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+        + f'<BR><BR><A NAME="{_anchor("6", 2)}">第二号様式　（第十一条関係）</A>'
+        + "<BR>第三号様式　（第十二条関係）<BR></BODY></HTML>"
+    )
+    document = parse_statute(page, doc_id="t.html")
+    assert [(s.number, s.text) for s in document.sections] == [
+        ("1", "第一条\u3000目的を定める。"),
+        ("様式2", "第二号様式 （第十一条関係）"),
+        ("様式3", "第三号様式 （第十二条関係）"),
+    ]
+
+
+def test_a_closing_line_in_brackets_outside_the_appendix_segments_stays_text() -> None:
+    """褒章条例: its 前文 ends in （別紙） (the articles that follow), which is not a table."""
+    page = (
+        _HEAD + f'<A NAME="{_anchor("9", 0)}"></A><BR>　褒章条例別紙ノ通相定ム<BR>（別紙）<BR><BR>'
+        '<P><DIV class="item"><B>第一条</B>\n　褒章ハ左ノ六種トス</DIV></BODY></HTML>'
+    )
+    document = parse_statute(page, doc_id="t.html")
+    assert [(s.number, s.text) for s in document.sections] == [
+        ("前文", "褒章条例別紙ノ通相定ム\n（別紙）"),
+        ("1", "第一条\u3000褒章ハ左ノ六種トス"),
+    ]
+
+
+def test_tables_of_each_amending_law_carry_its_number() -> None:
+    """防衛省の職員の給与等に関する法律: several amending laws' 附則 each have 附則別表第一."""
+    page = _HEAD + '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+    for rank, (law, short) in enumerate(
+        [
+            ("昭和二七年一二月二五日法律第三二五号", "昭和27年法律第325号"),
+            ("昭和二八年一二月一二日法律第二八六号", "昭和28年法律第286号"),
+        ],
+        1,
+    ):
+        page += (
+            f'<BR>　　　<A NAME="{_anchor("5", rank)}"><B>附　則　（{law}）</B></A><BR>'
+            f"<P>附則別表第一に掲げる新俸給額による。"
+            f'<BR><A NAME="{_anchor("5", rank)[:-1]}{rank}">附則別表第一　俸給の新旧対照表</A>'
+            f"<BR><TABLE BORDER><TR><TD>旧</TD><TD>新{short}</TD></TR></TABLE>"
+        )
+    document = parse_statute(page + "</BODY></HTML>", doc_id="t.html")
+    assert [(s.number, s.path, s.text) for s in document.sections] == [
+        ("1", (), "第一条\u3000目的を定める。"),
+        (
+            "附則(昭和27年法律第325号)",
+            ("附則（昭和二七年一二月二五日法律第三二五号）",),
+            "附則別表第一に掲げる新俸給額による。",
+        ),
+        (
+            "附則(昭和27年法律第325号)別表1",
+            ("附則（昭和二七年一二月二五日法律第三二五号）", "附則別表第一 俸給の新旧対照表"),
+            "旧\u3000新昭和27年法律第325号",
+        ),
+        (
+            "附則(昭和28年法律第286号)",
+            ("附則（昭和二八年一二月一二日法律第二八六号）",),
+            "附則別表第一に掲げる新俸給額による。",
+        ),
+        (
+            "附則(昭和28年法律第286号)別表1",
+            ("附則（昭和二八年一二月一二日法律第二八六号）", "附則別表第一 俸給の新旧対照表"),
+            "旧\u3000新昭和28年法律第286号",
+        ),
+    ]
+    assert len({s.id for s in document.sections}) == 5
+    assert all("~" not in s.id for s in document.sections)
+
+
+def test_a_repeated_supplement_heading_is_told_apart() -> None:
+    """組織的な犯罪の処罰及び犯罪収益の規制等に関する法律 has two 附則 headed
+    （平成一二年六月二日法律第一〇五号）, the first 抄: both start at 第一条."""
+    page = _HEAD + '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+    for rank, suffix in enumerate(["　抄", ""], 1):
+        page += (
+            f'<BR>　　　<A NAME="{_anchor("5", rank)}">'
+            f"<B>附　則　（平成一二年六月二日法律第一〇五号）{suffix}</B></A><BR>"
+            '<P><DIV class="arttitle">（施行期日）</DIV>'
+            f'<DIV class="item"><B>第一条</B>\n　施行する。{rank}</DIV>'
+        )
+    document = parse_statute(page + "</BODY></HTML>", doc_id="t.html")
+    assert [(s.number, s.path, s.id) for s in document.sections] == [
+        ("1", (), "t.html#1"),
+        (
+            "附則(平成12年法律第105号)1",
+            ("附則（平成一二年六月二日法律第一〇五号）抄", "施行期日"),
+            "t.html#附則(平成12年法律第105号)1",
+        ),
+        (
+            "附則(平成12年法律第105号その2)1",
+            ("附則（平成一二年六月二日法律第一〇五号）", "施行期日"),
+            "t.html#附則(平成12年法律第105号その2)1",
+        ),
+    ]
+
+
+def test_appended_tables_of_the_real_statutes_are_sections(data: Path) -> None:
+    """家事事件手続法's 別表第一 and 別表第二 (long headings) and the 第一表…第五表 of 下級裁判所の
+    設立及び管轄区域に関する法律 are sections, not rows at the end of the last 附則 article."""
+    family = statute(data, "7a34938524021e01.html")
+    sections = {s.number: s for s in family.sections}
+    assert sections["別表1"].path[0].startswith("別表第一（第三十九条、")
+    assert sections["別表2"].path[0].startswith("別表第二（第二十条、")
+    assert len(sections["附則(平成25年法律第47号)15"].text) < 400
+    courts = statute(data, "6eb5a4c0a6e5a6bb.html")
+    assert [s.number for s in courts.sections if s.number.startswith("表")] == [
+        "表1",
+        "表2",
+        "表3",
+        "表4",
+        "表5",
+    ]
+    last_supplement = {s.number: s for s in courts.sections}["附則(平成17年法律第4号)"]
+    assert last_supplement.text.endswith(
+        "から施行する。\n（経過措置）\n２\u3000この法律の施行前に"
+        "従前の管轄裁判所で受理した事件は、その裁判所で完結する。"
+    )

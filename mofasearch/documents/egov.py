@@ -10,10 +10,12 @@ keeps them as lines.
 Numbers: ``第三条`` → ``"3"``, ``第三条の二`` → ``"3の2"`` (the inserted article is not a child of
 article 3, so it is not written ``3.2``), ``第二条及び第三条`` → ``"2及び3"``. The original
 supplementary provisions give ``"附則1"``…, those of each amending law carry its number
-(``"附則(平成11年法律第153号)1"``), because every 附則 restarts at 第一条. A 附則 without
-articles is ``"附則"`` / ``"附則(…)"``; a preamble or enacting formula is ``"前文"``; main text
-outside any article ``"本則"``; appended tables and forms ``"別表1"``, ``"様式2"`` (a form whose
-image is not in the page keeps its title as text, so it can still be found by name).
+(``"附則(平成11年法律第153号)1"``), because every 附則 restarts at 第一条 (a heading the page
+repeats adds its rank: ``"附則(平成12年法律第105号その2)1"``). A 附則 without articles is
+``"附則"`` / ``"附則(…)"``; a preamble or enacting formula is ``"前文"``; main text outside any
+article ``"本則"``; appended tables and forms ``"別表1"``, ``"様式2"`` (``第二号様式`` too; a form
+whose image is not in the page keeps its title as text, so it can still be found by name), those
+of an amending law's 附則 under its number (``"附則(昭和27年法律第325号)別表1"``).
 
 Path: the 編/章/節/款/目 headings (``"第二章 借地"``), or the 附則 heading, then the article's
 caption (見出し) without its brackets, which is also the section heading. The article text starts
@@ -55,6 +57,13 @@ _PARAGRAPH = re.compile(r"[○◯]?[0-9０-９]+")
 _DIVISION = re.compile(rf"第{_N}(編|章|節|款|目)(?:[のノ]{_N})*(?:[ \t\u3000]+.*)?", re.S)
 _SUPPLEMENT = re.compile(r"附[ \t\u3000]*則(?![^ \t\u3000（(抄])")
 _APPENDIX = re.compile(r"(?:附則)?(?:別表|別記|別紙|様式|附録|付録|付表|別図)")
+# In e-Gov's segments of appended tables and forms, older statutes also head them in brackets
+# (（別表）) or ordinal first (第一号様式, 第二号書式, 第一表); elsewhere such a line is only text
+# (the 前文 of 褒章条例 ends in （別紙）, the articles that follow).
+_SEGMENT_APPENDIX = re.compile(
+    rf"[（(](?:別表|別記|別紙|様式|附録|付録|付表|別図)|第{_N}号?(?:様式|書式|表)"
+)
+_ORDINAL_FIRST = re.compile(rf"(第{_N})号?(様式|書式|表)")
 # A law is cited by era year, kind and number (平成三年法律第九十号); the National Personnel
 # Authority numbers its rules by subject instead (人事院規則一―四〇, 人事院規則九―七―一五).
 _LAW_REF = re.compile(
@@ -151,7 +160,7 @@ class _Builder:
         self.in_header = True
         self.levels = [""] * len(_LEVELS)
         self.supplement: tuple[str, str] | None = None  # (number prefix, heading)
-        self.supplement_count = 0
+        self.supplement_counts: dict[str, int] = {}  # number prefix → 附則 headings giving it
         self.caption = ""
         self.segment = "1"
         self.opened: list[_Open] = []
@@ -218,23 +227,40 @@ class _Builder:
         self._keep_caption()
         heading = re.sub(r"[ \t\u3000\xa0]+", "", text)
         law = _compact_law_number(heading)
-        self.supplement_count += 1
         prefix = f"附則({law})" if law else "附則"
+        # e-Gov now and then gives two 附則 the same heading (組織的犯罪処罰法 has two
+        # 附則（平成一二年六月二日法律第一〇五号）): the later one is told apart by its rank.
+        count = self.supplement_counts[prefix] = self.supplement_counts.get(prefix, 0) + 1
+        if count > 1:
+            prefix = f"附則({law}その{count})" if law else f"附則(その{count})"
         self.supplement = (prefix, heading)
         self.current = None
 
     def _is_appendix(self, block: Block, text: str) -> bool:
-        if block.css in ("item", "number") or len(text) > 80 or "。" in text:
+        # e-Gov anchors each appended table's heading in its own segment; such a heading may
+        # list every article it serves (別表第一（第三十九条、第百十六条―…関係）) and run long.
+        anchored = block.anchor[:1] in tuple("2345678")
+        if block.css in ("item", "number") or (len(text) > 80 and not anchored) or "。" in text:
             return False
+        if self.segment in tuple("234678") and _SEGMENT_APPENDIX.match(text) is not None:
+            return True
         return _APPENDIX.match(text) is not None and (
-            bool(block.bold) or block.anchor[:1] in tuple("2345678") or self.segment != "1"
+            bool(block.bold) or anchored or self.segment != "1"
         )
 
     def _appendix(self, text: str) -> None:
         self._keep_caption()
         heading = _normalize_heading(text)
-        label = re.split(r"[ \t\u3000（(]", heading, maxsplit=1)[0]
-        self._open(_Open(_label_number(label), heading, (heading,), fill_with_heading=True))
+        label = re.split(r"[ \t\u3000（(）)]", heading.lstrip("（("), maxsplit=1)[0]
+        ordinal_first = _ORDINAL_FIRST.fullmatch(label)
+        if ordinal_first is not None:  # 第一号様式 → 様式第一, 第一表 → 表第一
+            label = ordinal_first.group(2) + ordinal_first.group(1)
+        number, path = _label_number(label), (heading,)
+        if self.supplement is not None and number.startswith("附則"):
+            # Every amending law's 附則 restarts at 附則別表第一: its tables carry its number.
+            prefix, supplement = self.supplement
+            number, path = prefix + number.removeprefix("附則"), (supplement, heading)
+        self._open(_Open(number, heading, path, fill_with_heading=True))
 
     def _keep_caption(self) -> None:
         """A caption that no article took stays in the text, as written (``（施行期日）``).
