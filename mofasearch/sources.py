@@ -261,17 +261,72 @@ class _Plan:
 def _plan(manifest: Manifest, roots: Sequence[Path], displays: Sequence[str]) -> _Plan:
     plan = _Plan()
     shared = {doc_id for doc_id, n in manifest.owners().items() if n > 1}
-    for root, display in zip(roots, displays, strict=True):
-        _plan_root(plan, manifest, root, display, shared)
+    remembered = {key: manifest.root_path(key) for key in manifest.roots}
+    for root, display in _owning_roots(manifest, remembered, roots, displays):
+        inner = [path for path in remembered.values() if _within(path, _real(root))]
+        _plan_root(plan, manifest, root, display, shared, inner)
     return plan
 
 
-def _plan_root(plan: _Plan, manifest: Manifest, root: Path, display: str, shared: set[str]) -> None:
+def _owning_roots(
+    manifest: Manifest,
+    remembered: dict[str, Path],
+    roots: Sequence[Path],
+    displays: Sequence[str],
+) -> list[tuple[Path, str]]:
+    """The roots to walk for the given ones, so that each file belongs to one root only (its
+    document ids are made from its path under that root: a file seen through two roots would
+    be indexed twice, or clash with itself).
+
+    A file belongs to the innermost remembered root that holds it. So a path inside a
+    remembered folder is synced through that folder (``mofasearch index src/sub`` once ``src``
+    is remembered walks ``src``); a new path inside another new folder given in the same run is
+    covered by it (``src src/a.txt``); and the remembered roots inside a given folder are
+    synced with it, each walked on its own (the folder's walk leaves their files to them).
+    """
+    reals = [_real(root) for root in roots]
+    owned: list[tuple[Path, str]] = []
+    for root, real, display in zip(roots, reals, displays, strict=True):
+        if manifest.root_key(root) in remembered:
+            owned.append((root, display))
+            continue
+        holders = [path for path in remembered.values() if _within(real, path)]
+        if holders:
+            holder = max(holders, key=lambda path: len(path.parts))
+            log.info("%s is inside the remembered source %s: syncing that", display, holder)
+            owned.append((holder, str(holder)))
+        elif not any(_within(real, other) for other in reals):
+            owned.append((root, display))
+    for root, _ in list(owned):
+        real = _real(root)
+        owned.extend(
+            (path, str(path))
+            for path in remembered.values()
+            if _within(path, real) and not _gone(path)
+        )
+    return owned
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies strictly inside ``folder`` (both real, absolute paths)."""
+    return path != folder and path.is_relative_to(folder)
+
+
+def _plan_root(
+    plan: _Plan,
+    manifest: Manifest,
+    root: Path,
+    display: str,
+    shared: set[str],
+    inner: Sequence[Path] = (),
+) -> None:
     """Plan one root: its files to (re)load, and its recorded files to forget.
 
     Recorded files under a folder that could not be listed are neither: not seeing a file is
     not knowing it is gone. Files that share an id with another recorded file (a manifest
     written before clashes were rejected) are reloaded, so the clash is settled and reported.
+    Files under the ``inner`` roots (remembered roots inside this folder) are theirs: skipped,
+    and forgotten here if this root recorded them too.
     """
     from mofasearch.documents import iter_source_files
 
@@ -293,9 +348,12 @@ def _plan_root(plan: _Plan, manifest: Manifest, root: Path, display: str, shared
         unlisted.append(rel)
         plan.unreadable.append((_shown(display, rel, is_dir), _reason(error)))
 
+    theirs = [Path(os.path.relpath(path, _real(root_dir))).as_posix() for path in inner]
     seen: set[str] = set()
     for path in sorted(iter_source_files(root, on_error=cannot_list)):
         rel = Path(os.path.relpath(path, root_dir)).as_posix()
+        if theirs and any(rel == other or rel.startswith(other + "/") for other in theirs):
+            continue
         seen.add(rel)
         prev = known.get(rel)
         force = prev is not None and not shared.isdisjoint(prev.doc_ids)

@@ -508,3 +508,53 @@ def test_a_writer_checks_documents_as_if_the_replaced_ones_were_deleted(tmp_path
             w.delete("C")
             w.add(renamed[0])
         assert sorted(ix.doc_ids()) == ["D"]
+
+
+def test_a_file_inside_a_folder_given_in_the_same_run_is_indexed_once(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s").mkdir()
+    write_passages(here / "s" / "a.jsonl", [("a1", "京都議定書の批准")])
+    code, out, err = index_here(capsys, "s", "s/a.jsonl")
+    assert (code, err) == (0, "")
+    assert "files 1 added, 0 changed, 0 removed, 0 unchanged; 1 documents" in out
+    assert indexed_ids(here / "index") == {"a1"}
+    assert index_here(capsys, "s/a.jsonl", "s")[0] == 0  # either order, every later run
+    assert sorted(Manifest.load(here / "index").roots) == ["../s"]
+
+
+def test_a_folder_inside_a_remembered_folder_is_synced_through_it(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s" / "sub").mkdir(parents=True)
+    (here / "s" / "sub" / "c.md").write_text("# 題\n日露首脳会談。\n", encoding="utf-8")
+    (here / "s" / "d.md").write_text("# 題\n京都議定書。\n", encoding="utf-8")
+    assert index_here(capsys, "s")[0] == 0
+    assert indexed_ids(here / "index") == {"sub/c.md", "d.md"}
+    (here / "s" / "sub" / "e.md").write_text("# 題\n北方領土。\n", encoding="utf-8")
+    code, out, err = index_here(capsys, "s/sub")
+    assert (code, err) == (0, "")
+    assert "files 1 added, 0 changed, 0 removed, 2 unchanged" in out
+    # the file keeps the id it has under the remembered folder: no second copy as c.md
+    assert indexed_ids(here / "index") == {"sub/c.md", "sub/e.md", "d.md"}
+    assert sorted(Manifest.load(here / "index").roots) == ["../s"]
+
+
+def test_a_remembered_folder_inside_a_given_one_keeps_its_files(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s" / "sub").mkdir(parents=True)
+    (here / "s" / "sub" / "c.md").write_text("# 題\n日露首脳会談。\n", encoding="utf-8")
+    assert index_here(capsys, "s/sub")[0] == 0
+    assert indexed_ids(here / "index") == {"c.md"}
+    (here / "s" / "d.md").write_text("# 題\n京都議定書。\n", encoding="utf-8")
+    (here / "s" / "sub" / "c.md").write_text("# 題\n日露首脳会談の記録。\n", encoding="utf-8")
+    _bump(here / "s" / "sub" / "c.md")
+    code, out, err = index_here(capsys, "s")
+    assert (code, err) == (0, "")
+    assert "files 1 added, 1 changed, 0 removed, 0 unchanged" in out
+    assert indexed_ids(here / "index") == {"c.md", "d.md"}  # not c.md and sub/c.md
+    for args, unchanged in (((), 2), (("s",), 2), (("s/sub",), 1)):
+        code, out, _ = index_here(capsys, *args)
+        assert code == 0 and f"0 added, 0 changed, 0 removed, {unchanged} unchanged;" in out
+    assert indexed_ids(here / "index") == {"c.md", "d.md"}
