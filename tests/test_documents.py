@@ -428,3 +428,20 @@ def test_era_dates(text: str, expected: datetime.date | None) -> None:
     from mofasearch.documents.dates import parse_date
 
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("二〇〇四年六月十日", datetime.date(2004, 6, 10)),  # digit by digit, as printed
+        ("二〇二六年一二月六日", datetime.date(2026, 12, 6)),
+        ("二千四年六月十日", datetime.date(2004, 6, 10)),
+        ("二千二十四年十二月三十一日", datetime.date(2024, 12, 31)),
+        ("２００４年６月１０日", datetime.date(2004, 6, 10)),
+        ("一二三年六月十日", None),  # three digits are no Western year
+    ],
+)
+def test_western_dates_in_kanji(text: str, expected: datetime.date | None) -> None:
+    from mofasearch.documents.dates import parse_date
+
+    assert parse_date(text) == expected

@@ -1,4 +1,5 @@
-"""Japanese numerals and dates: 平成十四年十月二十七日, 平成16年6月10日, 令和元年, ２００４年, 2004-06-10.
+"""Japanese numerals and dates: 平成十四年十月二十七日, 平成16年6月10日, 令和元年, ２００４年,
+二〇〇四年六月十日, 2004-06-10.
 
 Government pages write dates in the era calendar, with kanji numerals either as numbers
 (二十三) or digit by digit (二三, as e-Gov does in 最終改正 lines), and often in full-width digits.
@@ -42,9 +43,11 @@ _MONTHS = {
     )
 }
 _S = r"[ \t　]*"
+#: a Western year: four digits, Arabic, full-width or kanji (二〇〇四), or a kanji number (二千四)
+_WESTERN_YEAR = "[0-9０-９]{4}|[〇零一二三四五六七八九]{4}|[一二]千[〇零一二三四五六七八九十百]{0,5}"
 _DATE = re.compile(
     rf"(?P<era>{_ERAS}){_S}(?P<ey>{_NUM}|元){_S}年{_S}(?P<em>{_NUM}){_S}月{_S}(?P<ed>{_NUM}){_S}日"
-    rf"|(?P<wy>[0-9０-９]{{4}}){_S}年{_S}(?P<wm>{_NUM}){_S}月{_S}(?P<wd>{_NUM}){_S}日"
+    rf"|(?P<wy>{_WESTERN_YEAR}){_S}年{_S}(?P<wm>{_NUM}){_S}月{_S}(?P<wd>{_NUM}){_S}日"
     r"|(?<![0-9])(?P<iy>[12][0-9]{3})[-/.](?P<im>[0-9]{1,2})[-/.](?P<id>[0-9]{1,2})(?![0-9])"
     r"|(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?[ \t]+(?P<md>[0-9]{1,2}),"
     r"[ \t]*(?P<my>[0-9]{4})"
