@@ -75,6 +75,8 @@ _BLOCK = frozenset(
     ]
 )
 _RAW = frozenset(("script", "style", "title", "textarea", "template", "noscript"))
+#: elements whose content is skipped when they are closed (menus of choices)
+_CONTROLS = frozenset(("select", "datalist"))
 _SPACE = " \t\n\r\f\u3000"
 _WITH_ATTRS = frozenset(("a", "div"))
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
@@ -129,6 +131,12 @@ def html_blocks(text: str) -> HtmlText:
             name = name.lower()
             if closing:
                 builder.end(name)
+            elif name in _CONTROLS:
+                # a form control's choices (a language or a page menu) are not the page's
+                # text; without its end tag it is taken as markup, and the text kept
+                close_match = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
+                if close_match is not None:
+                    pos = close_match.end()
             elif name in _RAW:
                 close_match = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
                 close = end if close_match is None else close_match.start()
