@@ -44,7 +44,9 @@ _MONTHS = {
 }
 _S = r"[ \t　]*"
 #: a Western year: four digits, Arabic, full-width or kanji (二〇〇四), or a kanji number (二千四)
-_WESTERN_YEAR = "[0-9０-９]{4}|[〇零一二三四五六七八九]{4}|[一二]千[〇零一二三四五六七八九十百]{0,5}"
+_WESTERN_YEAR = (
+    "[0-9０-９]{4}|[〇零一二三四五六七八九]{4}|[一二]千[〇零一二三四五六七八九十百]{0,5}"
+)
 _DATE = re.compile(
     rf"(?P<era>{_ERAS}){_S}(?P<ey>{_NUM}|元){_S}年{_S}(?P<em>{_NUM}){_S}月{_S}(?P<ed>{_NUM}){_S}日"
     rf"|(?P<wy>{_WESTERN_YEAR}){_S}年{_S}(?P<wm>{_NUM}){_S}月{_S}(?P<wd>{_NUM}){_S}日"
