@@ -50,10 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_whoosh_compile_warnings()
     parser = build_parser()
     shielded, originals = _shield_negations(sys.argv[1:] if argv is None else argv)
+    _Parser.originals = originals
     args = parser.parse_args(_join_dash_values(shielded))
     for name, value in vars(args).items():
         if isinstance(value, str) and value in originals:
             setattr(args, name, originals[value])
+        elif isinstance(value, list):  # index PATHs, --synonyms FILEs: paths as typed
+            setattr(args, name, [originals.get(v, v) for v in value])
     handler = _LogToStderr(debug)
     logger = logging.getLogger("mofasearch")
     logger.addHandler(handler)
@@ -69,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, debug: bool) -> int:
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        _flush_stdout()
+        return code
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED
@@ -82,6 +87,16 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except BrokenPipeError:
         # The reader went away (`mofasearch search … | head`): stop quietly.
         _silence_stdout()
+        return EXIT_ERROR
+    except UnicodeEncodeError as exc:
+        if debug:
+            raise
+        # Japanese text on an output whose encoding cannot show it (LANG=en_US.ISO-8859-1,
+        # PYTHONIOENCODING=ascii), or an argument's bytes that were not UTF-8 given back.
+        _say(
+            f"the output's encoding ({exc.encoding}) cannot show {exc.object[exc.start]!r} — "
+            "use --json, or set a UTF-8 locale (e.g. LANG=C.UTF-8) or PYTHONIOENCODING=utf-8"
+        )
         return EXIT_ERROR
     except Exception as exc:
         if debug:
@@ -97,14 +112,16 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
 def _shield_negations(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     """``-批准`` (a query excluding 批准) given as a query, not taken for an unknown option.
 
-    argparse reads any word that starts with "-" as an option. No option of ours goes on with
-    anything but ASCII, so such a word is passed in the full-width form the query language
-    reads the same (``－批准``) and given back as typed once parsed (the map returned).
+    argparse reads any word that starts with "-" as an option. Our options are ASCII words, so
+    a word holding other text (``-批准``, ``-title:京都``) or a ``-`` before a phrase or a group
+    (``-"日露修好"``) is passed in the full-width form the query language reads the same
+    (``－批准``) and given back as typed once parsed (the map returned).
     """
     out: list[str] = []
     originals: dict[str, str] = {}
     for arg in argv:
-        if "--" not in out and len(arg) > 1 and arg[0] == "-" and not arg[1].isascii():
+        negation = len(arg) > 1 and arg[0] == "-" and (not arg.isascii() or arg[1] in '"(')
+        if "--" not in out and negation:
             shielded = "\uff0d" + arg[1:]
             originals[shielded] = arg
             arg = shielded
@@ -126,7 +143,12 @@ def _join_dash_values(argv: Sequence[str]) -> list[str]:
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line with a hint, exit code 2."""
 
+    #: the words :func:`_shield_negations` changed, to name them in errors as typed
+    originals: dict[str, str] = {}
+
     def error(self, message: str) -> NoReturn:
+        for shielded, typed in self.originals.items():
+            message = message.replace(shielded, typed)
         self.exit(EXIT_USAGE, f"mofasearch: {message} — see `{self.prog} --help`\n")
 
 
@@ -149,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _index_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--index",
+        type=_directory_name,
         metavar="DIR",
         default=None,
         help=f"index directory (default: $MOFASEARCH_INDEX or {DEFAULT_INDEX}/)",
@@ -516,6 +539,13 @@ def _index_dir(args: argparse.Namespace) -> tuple[Path, bool]:
     return Path(os.environ.get("MOFASEARCH_INDEX") or DEFAULT_INDEX), False
 
 
+def _directory_name(text: str) -> str:
+    # `--index "$DIR"` with DIR unset must not fall back to the default index (and build it)
+    if not text:
+        raise argparse.ArgumentTypeError("expected a directory, got an empty string")
+    return text
+
+
 def _positive_int(text: str) -> int:
     value = _whole_number(text)
     if value < 1:
@@ -563,7 +593,14 @@ def _color(stream: Any) -> bool:
 
 
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, default=_json_default))
+    text = json.dumps(obj, ensure_ascii=False, default=_json_default)
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except UnicodeEncodeError:
+        # The same JSON with \u escapes: valid on any output encoding, and for text that is not
+        # Unicode (an argument's bytes that were not UTF-8) it stays valid JSON.
+        text = json.dumps(obj, default=_json_default)
+    print(text)
 
 
 def _json_default(obj: Any) -> Any:
@@ -603,6 +640,24 @@ def _advice(exc: MofaSearchError, hint: str, index: str | None) -> str:
         return f"`{command} --index {shlex.quote(index)}`" if index else f"`{command}`"
 
     return _INDEX_COMMAND.sub(concrete, hint)
+
+
+def _flush_stdout() -> None:
+    """Write the output still buffered now, where a failure is handled like any other: left to
+    the exit, a closed pipe or a full disk is reported by Python itself ("Exception ignored",
+    exit code 120)."""
+    if sys.stdout is None:  # started with stdout closed
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _silence_stdout()
+        raise MofaSearchError(
+            f"cannot write the output: {exc.strerror or exc}",
+            hint="check that where the output goes has room and can be written",
+        ) from None
 
 
 def _silence_stdout() -> None:

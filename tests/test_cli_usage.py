@@ -295,3 +295,124 @@ def test_a_negated_word_alone_is_a_query_not_an_option(main: Main, args: tuple[s
     assert run.json()["total"] == same.json()["total"] > 0
     assert main("analyze", "-批准", "--json").json()["text"] == "-批准"
     assert main("search", "--", "-批准").code == 0  # the documented argparse way still works
+
+
+def test_a_dash_path_to_index_is_the_path_typed(main: Main, tmp_path: Path, work: Path) -> None:
+    """`-資料` is shielded from argparse like a query; a PATH must still be the folder named."""
+    shutil.copytree(work / "corpus", tmp_path / "-資料")
+    run = main("index", "-資料", "--index", "ix", "--json", cwd=tmp_path)
+    assert run.code == 0, run.err
+    assert sorted(Path(p).parent.name for p in run.json()["added"]) == ["-資料", "-資料"]
+
+
+# --------------------------------------------------------------------------- stdout
+
+
+def _without_buffering_overrides() -> dict[str, str]:
+    """The environment of a user's shell: stdout block-buffered, as it is by default."""
+    drop = ("MOFASEARCH_", "PYTHONUNBUFFERED", "PYTHONIOENCODING")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
+@pytest.mark.parametrize(
+    "args", [("search", "京都"), ("search", "京都", "--json"), ("stats",), ("analyze", "京都")]
+)
+def test_a_closed_pipe_is_quiet(work: Path, args: tuple[str, ...]) -> None:
+    """`mofasearch search 京都 | head -1` with the reader gone before anything is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mofasearch", *args],
+            cwd=work,
+            env=_without_buffering_overrides(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_one_line(work: Path) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mofasearch", "search", "京都"],
+            cwd=work,
+            env=_without_buffering_overrides(),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    line = advice(Run(proc.returncode, "", proc.stderr), 1)
+    assert "cannot write the output: No space left on device" in line, line
+
+
+def test_an_output_encoding_without_japanese(work: Path) -> None:
+    """PYTHONIOENCODING=ascii (or a Latin-1 locale): JSON still prints, text fails clearly."""
+    ascii_env = {"PYTHONIOENCODING": "ascii"}
+    as_json = mofasearch("search", "京都", "--json", cwd=work, env=ascii_env)
+    assert as_json.code == 0, as_json.err
+    assert as_json.out.isascii()
+    expected = mofasearch("search", "京都", "--json", cwd=work).json()
+    assert {**as_json.json(), "took_ms": 0} == {**expected, "took_ms": 0}
+
+    text = mofasearch("search", "京都", cwd=work, env=ascii_env)
+    assert text.code == 1 and "Traceback" not in text.err
+    (line,) = text.err.splitlines()
+    assert line.startswith("mofasearch: the output's encoding (ascii) cannot show"), line
+    assert "LANG=C.UTF-8" in line and "internal error" not in line
+
+
+def test_an_argument_that_is_not_utf8(work: Path) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: JSON escapes them."""
+    env = {**_without_buffering_overrides(), "PYTHONIOENCODING": "utf-8"}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "mofasearch", *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+        for args in ([b"search", b"\xff\xe4\xba\xac", b"--json"], [b"analyze", b"\xff"])
+    ]
+    search, analyze = runs
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout.decode("utf-8"))["query"] == "\udcff京"
+    assert analyze.returncode == 1
+    line = analyze.stderr.decode("utf-8").strip()
+    assert line.startswith("mofasearch: the output's encoding (utf-8) cannot show '\\udcff'")
+    assert "--json" in line
+
+
+@pytest.mark.parametrize("query", ['-"京都議定書"', "-title:京都", "-(京都 OR 批准)"])
+def test_a_negated_phrase_or_field_alone_is_a_query(main: Main, query: str) -> None:
+    """README: `NOT` and `-` apply to one word, phrase, field or parenthesized group."""
+    run = main("search", query, "--json")
+    assert run.code == 0, run.err
+    assert run.json()["query"] == query
+    same = main("search", "NOT " + query[1:], "--json")
+    assert run.json()["hits"] == same.json()["hits"] != []
+
+
+def test_a_shielded_word_is_named_as_typed_in_usage_errors(main: Main) -> None:
+    line = advice(main("search", "京都", "-批准"), 2)
+    assert "unrecognized arguments: -批准 " in line, line
+    line = advice(main("search", "京都", "--sort", "-日付"), 2)
+    assert "invalid choice: '-日付'" in line, line
+
+
+@pytest.mark.parametrize("args", [("search", "京都"), ("index",), ("stats",)])
+def test_an_empty_index_option_is_not_the_default_index(
+    main: Main, tmp_path: Path, work: Path, args: tuple[str, ...]
+) -> None:
+    """`--index "$DIR"` with DIR unset: a usage error, not a search of (or build of) index/."""
+    shutil.copytree(work / "corpus", tmp_path / "corpus")
+    line = advice(main(*args, "--index", "", cwd=tmp_path), 2)
+    assert "--index: expected a directory, got an empty string" in line, line
+    assert not (tmp_path / "index").exists()
