@@ -604,6 +604,20 @@ def _check_meta(store: Any, target: Path) -> None:
             )
         raise IndexNotFoundError(f"no index in {target}", target)
     expected = _meta()
+    if not found:
+        raise IndexVersionError(
+            f"the {META_FILE} of the index in {target} is damaged (not a JSON object); "
+            f"rebuild it with `{REBUILD}`",
+            target,
+        )
+    version = found.get("schema_version")
+    if isinstance(version, int) and version > expected["schema_version"]:
+        raise IndexVersionError(
+            f"the index in {target} was built by a newer mofasearch (schema version {version}, "
+            f"this one reads {expected['schema_version']})",
+            target,
+            hint=f"upgrade mofasearch to search it, or rebuild it with `{REBUILD}`",
+        )
     labels = {
         "schema_version": "schema version",
         "analysis": "analyzer settings",

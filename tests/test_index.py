@@ -229,3 +229,22 @@ def test_closed_index_refuses_work():
     ix.close()
     with pytest.raises(Exception, match="closed"):
         ix.search("京都")
+
+
+def test_an_index_of_a_newer_mofasearch_says_to_upgrade(tmp_path):
+    Index.create(tmp_path / "ix").close()
+    meta_file = tmp_path / "ix" / "mofasearch.json"
+    meta = json.loads(meta_file.read_text())
+    meta["schema_version"] += 1
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(IndexVersionError, match="built by a newer mofasearch") as info:
+        Index.open(tmp_path / "ix")
+    assert info.value.hint.startswith("upgrade mofasearch to search it")
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
+def test_a_damaged_metadata_file_is_named_as_damaged(tmp_path, content):
+    Index.create(tmp_path / "ix").close()
+    (tmp_path / "ix" / "mofasearch.json").write_text(content)
+    with pytest.raises(IndexVersionError, match="mofasearch.json of the index .* is damaged"):
+        Index.open(tmp_path / "ix")
