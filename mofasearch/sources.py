@@ -42,8 +42,8 @@ import json
 import logging
 import os
 import re
+import secrets
 import stat
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -177,7 +177,10 @@ class Manifest:
             },
         }
         text = json.dumps(data, ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".sources-", suffix=".tmp", dir=self.index_dir)
+        # not mkstemp, whose file is private (0600): the list is read by whoever may search the
+        # index (`mofasearch stats`), so it gets the mode the umask gives the index's own files
+        tmp = self.index_dir / f".sources-{secrets.token_hex(8)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -448,6 +451,14 @@ def sync(
     index_dir = Path(index)
     report = SyncReport(rebuilt=rebuild)
     roots, displays = _resolve_roots(index_dir, paths)
+    for root, display in zip(roots, displays, strict=True):
+        if _real(root) == _real(index_dir):
+            # its files would be written among the sources, and a folder holding an index is
+            # never read as one: nothing would be indexed
+            raise MofaSearchError(
+                f"{display} is the index folder itself: the index cannot be built among its sources",
+                hint="give the index another folder with --index DIR",
+            )
     if rebuild and not _opens(index_dir):
         _wipe(index_dir, lock_timeout)
     index_dir.mkdir(parents=True, exist_ok=True)

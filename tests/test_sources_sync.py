@@ -558,3 +558,26 @@ def test_a_remembered_folder_inside_a_given_one_keeps_its_files(
         code, out, _ = index_here(capsys, *args)
         assert code == 0 and f"0 added, 0 changed, 0 removed, {unchanged} unchanged;" in out
     assert indexed_ids(here / "index") == {"c.md", "d.md"}
+
+
+def test_the_sources_list_is_readable_like_the_index_files(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_sections(src / "a.jsonl", "A", "1")
+    old = os.umask(0o022)
+    try:
+        sync(tmp_path / "index", [src])
+    finally:
+        os.umask(old)
+    listed = (tmp_path / "index" / "mofasearch-sources.json").stat().st_mode & 0o777
+    meta = (tmp_path / "index" / "mofasearch.json").stat().st_mode & 0o777
+    assert listed == meta == 0o644
+
+
+def test_the_index_folder_is_not_a_source(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "s").mkdir()
+    write_passages(here / "s" / "a.jsonl", [("a1", "京都議定書の批准")])
+    code, out, err = index_here(capsys, "s", "--index", "s")
+    assert (code, out) == (1, "")
+    assert err.startswith("mofasearch: s is the index folder itself")
+    assert sorted(p.name for p in (here / "s").iterdir()) == ["a.jsonl"]  # nothing written
