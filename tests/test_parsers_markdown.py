@@ -61,3 +61,20 @@ def test_a_front_matter_date_that_is_no_date_is_kept_in_meta() -> None:
         None,
         {"date": "2004年頃", "format": "markdown"},
     )
+
+
+def test_numbered_headings_number_their_sections_as_on_a_mofa_page() -> None:
+    text = (
+        "# 日露首脳会談\n前文。\n## 1. 発表事項\n### (1) 日露修好150周年\n本文A。\n"
+        "### （２） 経済\n本文B。\n## ２．個別案件\n本文C。\n## 付録\n本文D。\n"
+    )
+    document = parse_markdown(text, doc_id="m.md", fallback_title="m")
+    assert [(s.number, s.heading, s.path, s.text) for s in document.sections] == [
+        ("", "", (), "前文。"),
+        ("1", "発表事項", ("発表事項",), ""),
+        ("1.(1)", "日露修好150周年", ("発表事項", "日露修好150周年"), "本文A。"),
+        ("1.(2)", "経済", ("発表事項", "経済"), "本文B。"),
+        ("2", "個別案件", ("個別案件",), "本文C。"),
+        ("", "付録", ("付録",), "本文D。"),
+    ]
+    assert [s.id for s in document.sections][1:3] == ["m.md#1", "m.md#1.(1)"]

@@ -5,6 +5,9 @@ A leading ``# Title`` (the first heading, level 1, with only front matter or bla
 it) is the document's title rather than a section, as a MOFA page's title is; text before the
 first heading is the lead section. Each heading opens a section whose path is the chain of
 enclosing headings (a level-3 heading under a level-1 and a level-2 one has a path of three).
+A heading numbered as a MOFA page numbers its sections gives the section its number, without
+the marker in the heading: ``## 1. 発表事項`` is section ``"1"``, ``### (2) 京都`` under it
+``"1.(2)"``.
 Lines inside fenced code blocks are never headings; a fence closes only with a bare run of its own
 character at least as long as the opening one (CommonMark), so a longer fence can show a shorter
 one, and ```` ```python ```` inside a block does not end it. A ``---`` after a blank line or a
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 
 from mofasearch.documents.dates import parse_date
 from mofasearch.documents.model import Document, Section
+from mofasearch.documents.mofa import heading_number
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
@@ -37,6 +41,7 @@ _FRONT_FIELDS = frozenset({"title", "date", "url", "category"})
 class _Open:
     heading: str
     path: tuple[str, ...]
+    number: str = ""
     lines: list[str] = field(default_factory=list)
 
 
@@ -46,7 +51,7 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
     front, lines = _front_matter(lines)
     title = front.get("title", "")
     opened: list[_Open] = []
-    stack: list[tuple[int, str]] = []
+    stack: list[tuple[int, str, str]] = []  # level, heading, number
     fence = ""
     paragraph = 0  # lines of the paragraph being read; -1 in a list item or quote
     for line in lines:
@@ -83,12 +88,13 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
             continue
         while stack and stack[-1][0] >= level:
             stack.pop()
-        stack.append((level, name))
-        opened.append(_Open(name, tuple(h for _, h in stack if h)))
+        number, name = _numbered(name, stack)
+        stack.append((level, name, number))
+        opened.append(_Open(name, tuple(h for _, h, _ in stack if h), number))
     sections = [
-        Section(text=_text(o.lines), heading=o.heading, path=o.path)
+        Section(text=_text(o.lines), heading=o.heading, path=o.path, number=o.number)
         for o in opened
-        if o.heading or _text(o.lines)
+        if o.heading or o.number or _text(o.lines)
     ]
     if not sections and title:  # a page that is only its title: the title is its text
         sections = [Section(text=title)]
@@ -106,6 +112,19 @@ def parse_markdown(text: str, *, doc_id: str, fallback_title: str = "") -> Docum
         category=front.get("category") or None,
         meta={**meta, "format": "markdown"},
     )
+
+
+def _numbered(name: str, enclosing: list[tuple[int, str, str]]) -> tuple[str, str]:
+    """The section number a heading gives (``## 1. 発表事項`` → ``"1"``, and ``### (2) 京都``
+    under it → ``"1.(2)"``, as on a MOFA page) and the heading without it."""
+    found = heading_number(name)
+    if found is None:
+        return "", name
+    number, rest, sub = found
+    if sub:
+        parent = next((n for _, _, n in reversed(enclosing) if n and "(" not in n), "")
+        number = f"{parent}.({number})" if parent else f"({number})"
+    return number, rest
 
 
 def _heading(line: str) -> tuple[int, str] | None:

@@ -277,6 +277,16 @@ def _number(digits: str) -> str:
     return str(int(unicodedata.normalize("NFKC", digits)))
 
 
+def heading_number(text: str) -> tuple[str, str, bool] | None:
+    """``(number, rest, is_sub)`` of a heading that starts with the page's numbering: ``1.`` or
+    ``１．`` (``("1", rest, False)``), ``(1)`` or ``（１）`` (``("1", rest, True)``); None otherwise."""
+    if match := _TOP.fullmatch(text):
+        return _number(match.group(1)), match.group(2).strip(_SPACE), False
+    if match := _SUB.fullmatch(text):
+        return _number(match.group(1)), match.group(2).strip(_SPACE), True
+    return None
+
+
 def _sections(body: list[str]) -> list[Section]:
     """Cut the body at line-initial ``1.`` and ``(1)`` markers (see the module docstring)."""
     opened: list[_Open] = []
