@@ -285,7 +285,13 @@ def _add_search(sub: Any) -> None:
         description="Search an index. With no index yet and a corpus/ folder here, "
         "the index is built first.",
     )
-    p.add_argument("query", metavar="QUERY", help="the query (see README: Query language)")
+    p.add_argument(
+        "query",
+        metavar="QUERY",
+        nargs="+",
+        help="the query (see README: Query language); words given apart are one query, "
+        "joined by spaces",
+    )
     _index_option(p)
     p.add_argument("--limit", type=_positive_int, default=10, metavar="N", help="hits per page")
     p.add_argument("--offset", type=_non_negative_int, default=0, metavar="N", help="hits to skip")
@@ -300,10 +306,12 @@ def _add_search(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    # `mofasearch search 京都議定書 批准` is what one types, unquoted: the words are one query
+    query = " ".join(args.query)
     index_dir, explicit = _index_dir(args)
     with _open_index(index_dir, build_if_missing=not explicit, synonyms=args.synonyms) as ix:
         res = ix.search(
-            args.query,
+            query,
             limit=args.limit,
             offset=args.offset,
             since=args.since,
@@ -313,7 +321,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             sort=args.sort,
         )
         if args.json:
-            _print_json(results_to_json(args.query, res))
+            _print_json(results_to_json(query, res))
         else:
             _print_hits(res, offset=args.offset, tty=_color(sys.stdout))
     return EXIT_OK

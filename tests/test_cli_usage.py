@@ -400,8 +400,16 @@ def test_a_negated_phrase_or_field_alone_is_a_query(main: Main, query: str) -> N
     assert run.json()["hits"] == same.json()["hits"] != []
 
 
+def test_words_given_apart_are_one_query(main: Main) -> None:
+    together = main("search", "京都議定書 -批准", "--json")
+    apart = main("search", "京都議定書", "-批准", "--json")
+    assert apart.code == together.code == 0, apart.err
+    assert apart.json()["query"] == "京都議定書 -批准"
+    assert apart.json()["hits"] == together.json()["hits"] != []
+
+
 def test_a_shielded_word_is_named_as_typed_in_usage_errors(main: Main) -> None:
-    line = advice(main("search", "京都", "-批准"), 2)
+    line = advice(main("stats", "-批准"), 2)
     assert "unrecognized arguments: -批准 " in line, line
     line = advice(main("search", "京都", "--sort", "-日付"), 2)
     assert "invalid choice: '-日付'" in line, line
