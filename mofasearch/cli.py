@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     debug = bool(os.environ.get("MOFASEARCH_DEBUG"))
     _quiet_whoosh_compile_warnings()
+    _raw_file_names()
     parser = build_parser()
     shielded, originals = _shield_negations(sys.argv[1:] if argv is None else argv)
     _Parser.originals = originals
@@ -91,22 +93,29 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except UnicodeEncodeError as exc:
         if debug:
             raise
+        bad = exc.object[exc.start]
+        if "\ud800" <= bad <= "\udfff":  # not text at all: no output encoding is to blame
+            return _internal_error(exc)
         # Japanese text on an output whose encoding cannot show it (LANG=en_US.ISO-8859-1,
-        # PYTHONIOENCODING=ascii), or an argument's bytes that were not UTF-8 given back.
+        # PYTHONIOENCODING=ascii).
         _say(
-            f"the output's encoding ({exc.encoding}) cannot show {exc.object[exc.start]!r} — "
+            f"the output's encoding ({exc.encoding}) cannot show {bad!r} — "
             "use --json, or set a UTF-8 locale (e.g. LANG=C.UTF-8) or PYTHONIOENCODING=utf-8"
         )
         return EXIT_ERROR
     except Exception as exc:
         if debug:
             raise
-        detail = " ".join(str(exc).split())
-        _say(
-            f"internal error: {type(exc).__name__}: {detail}; "
-            "run with MOFASEARCH_DEBUG=1 for the traceback"
-        )
-        return EXIT_ERROR
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    detail = " ".join(str(exc).split())
+    _say(
+        f"internal error: {type(exc).__name__}: {detail}; "
+        "run with MOFASEARCH_DEBUG=1 for the traceback"
+    )
+    return EXIT_ERROR
 
 
 def _shield_negations(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -648,6 +657,15 @@ def _advice(exc: MofaSearchError, hint: str, index: str | None) -> str:
         return f"`{command} --index {shlex.quote(index)}`" if index else f"`{command}`"
 
     return _INDEX_COMMAND.sub(concrete, hint)
+
+
+def _raw_file_names() -> None:
+    """A file name whose bytes are not UTF-8 reaches Python as lone surrogates; printed, it
+    goes out as the bytes it has on disk, as ``ls`` prints it, instead of failing the output.
+    (``--json`` escapes it instead: see :func:`_print_json`.)"""
+    stdout = sys.stdout
+    if isinstance(stdout, io.TextIOWrapper) and stdout.errors == "strict":
+        stdout.reconfigure(errors="surrogateescape")
 
 
 def _flush_stdout() -> None:

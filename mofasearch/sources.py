@@ -57,6 +57,7 @@ from mofasearch.progress import SyncProgress
 if TYPE_CHECKING:
     from mofasearch.documents import Document
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 log = logging.getLogger("mofasearch.sources")
 
 #: the manifest's file name inside the index directory
@@ -177,6 +178,8 @@ class Manifest:
             },
         }
         text = json.dumps(data, ensure_ascii=False, indent=1)
+        if _SURROGATE.search(text):  # a file name that is not UTF-8: kept as JSON escapes
+            text = json.dumps(data, indent=1)
         # not mkstemp, whose file is private (0600): the list is read by whoever may search the
         # index (`mofasearch stats`), so it gets the mode the umask gives the index's own files
         tmp = self.index_dir / f".sources-{secrets.token_hex(8)}.tmp"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import os
 import time
 from pathlib import Path
 
@@ -445,3 +446,21 @@ def test_western_dates_in_kanji(text: str, expected: datetime.date | None) -> No
     from mofasearch.documents.dates import parse_date
 
     assert parse_date(text) == expected
+
+
+def _byte_named(folder: Path, name: bytes, text: str) -> None:
+    try:
+        with open(os.fsencode(folder) + b"/" + name, "w", encoding="utf-8") as f:
+            f.write(text)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 file names")
+
+
+def test_file_names_that_are_not_utf8_give_readable_ids(tmp_path: Path) -> None:
+    """Shift_JIS names (a Windows archive unpacked here) are read as such; other bytes are
+    escaped; never lone surrogates, which no index can store."""
+    _byte_named(tmp_path, "議事録.txt".encode("cp932"), "日露首脳会談\n平成16年6月10日\n本文。\n")
+    _byte_named(tmp_path, b"caf\xe9.md", "# \xe9\n本文。\n")
+    by_id = {doc.id: doc for doc in load(tmp_path)}
+    assert sorted(by_id) == ["caf\\xe9.md", "議事録.txt"]
+    assert by_id["議事録.txt"].title == "日露首脳会談"

@@ -581,3 +581,22 @@ def test_the_index_folder_is_not_a_source(here: Path, capsys: pytest.CaptureFixt
     assert (code, out) == (1, "")
     assert err.startswith("mofasearch: s is the index folder itself")
     assert sorted(p.name for p in (here / "s").iterdir()) == ["a.jsonl"]  # nothing written
+
+
+def test_files_named_in_shift_jis_are_indexed_and_listed(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (here / "s").mkdir()
+    name = os.fsencode(here / "s") + b"/" + "議事録.md".encode("cp932")
+    try:
+        with open(name, "w", encoding="utf-8") as f:
+            f.write("# 議事録\n日露首脳会談。\n")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 file names")
+    code, out, err = index_here(capsys, "s")
+    assert (code, err) == (0, "")
+    assert "files 1 added" in out
+    assert indexed_ids(here / "index") == {"議事録.md"}
+    code, out, err = index_here(capsys, "s")  # the sources list kept the name: unchanged
+    assert (code, err) == (0, "")
+    assert "0 added, 0 changed, 0 removed, 1 unchanged" in out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from mofasearch.documents.mofa import page_document
 from mofasearch.documents.textio import decode, read_bytes
 from mofasearch.errors import DocumentParseError
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 log = logging.getLogger("mofasearch.documents")
 
 #: Names never loaded from a directory walk (a file given explicitly is always loaded).
@@ -158,10 +160,10 @@ def load_file(
 def _relative_id(path: Path, root: Path) -> str:
     for candidate, base in ((path, root), (path.resolve(), root.resolve())):
         try:
-            return candidate.relative_to(base).as_posix()
+            return _readable(candidate.relative_to(base).as_posix())
         except ValueError:
             continue
-    return path.name
+    return _readable(path.name)
 
 
 def _stem(path: Path) -> str:
@@ -169,4 +171,18 @@ def _stem(path: Path) -> str:
     for suffix in (".gz", ".html", ".htm", ".txt", ".md", ".markdown"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
-    return name
+    return _readable(name)
+
+
+def _readable(name: str) -> str:
+    """A file name as text even when its bytes are not UTF-8 (Python hands them over as lone
+    surrogates, which no index can store): Japanese names unpacked from a Windows archive are
+    Shift_JIS (CP932), read as such; other bytes are written as ``\\xNN``. Either way the same
+    file always gets the same id."""
+    if not _SURROGATE.search(name):
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("cp932")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
