@@ -253,15 +253,24 @@ class Index:
     def _acquire(self) -> Snapshot:
         self._check_open()
         with self._lock:
+            # again under the lock: a close() that ran since the first check would otherwise
+            # leave behind the snapshot this call opens, its files open until the Index goes
+            self._check_open()
             snap = self._snapshot
             if snap is not None and not snap.up_to_date():
                 snap.retire()
-                snap = None
+                # forgotten at once: should opening the new state fail, the next call must not
+                # find this closed snapshot up to date (a folder whose index was replaced can
+                # come back at the same generation)
+                snap = self._snapshot = None
             if snap is None:
                 # opening reads every segment's directory and columns: a ValueError here is
                 # the file format's (a column of the wrong size), not the caller's
                 with _storage_errors(self.path, value_errors=True):
-                    searcher = self._ix.searcher()
+                    try:
+                        searcher = self._ix.searcher()
+                    except EmptyIndexError:  # the folder's index was removed since it was opened
+                        raise IndexNotFoundError(f"no index in {self.path}", self.path) from None
                     try:
                         snap = Snapshot(searcher, self._segment_caches, self._storage)
                     except BaseException:

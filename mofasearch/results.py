@@ -56,6 +56,16 @@ class Hit:
             self._cache["snippet"] = cached
         return cached
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled hit (a web app's cache, another process) carries its snippet instead of
+        the function that makes it, a closure over the index's analyzers that cannot be
+        pickled."""
+        state = dict(self.__dict__)
+        state["_cache"] = {"snippet": self.snippet}
+        state["_snippet_maker"] = None
+        state["_tokens"] = None
+        return state
+
     def to_dict(self) -> dict[str, Any]:
         """The hit in the ``search --json`` shape (dates as ISO strings)."""
         snippet = self.snippet
