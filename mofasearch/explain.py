@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mofasearch.scoring import RankingConfig, contributions
-from mofasearch.search import SearchRequest, answer_factor, evaluate
+from mofasearch.search import SearchRequest, answer_factor, evaluate, fill_needed
 from mofasearch.snapshot import Snapshot
 
 
@@ -41,6 +41,12 @@ def explain(
         lines.append((weight * part, fieldname, text, weight, part))
     lines.sort(key=lambda line: -line[0])
     matched = "matches" if result.empty is False and mask[docnum] else "does not match"
+    # a question with few matches is followed by sections that share only its characters
+    follows = (
+        matched != "matches"
+        and total > 0
+        and fill_needed(snapshot, SearchRequest(query), result, mask, config)
+    )
     factor = answer_factor(snapshot, result, config)
     times = 1.0 if factor is None else float(factor[docnum])
     if times != 1.0:
@@ -56,4 +62,6 @@ def explain(
     ]
     if not body:
         body = ["  (no query term occurs in this section)"]
+    if follows:
+        body.append("  (it shares only character bigrams: a search lists it after the matches)")
     return "\n".join([head, *body])

@@ -208,6 +208,22 @@ def test_hits_outlive_the_index(corpus, tmp_path):
     assert set(data) == {"query", "total", "took_ms", "reason", "facets", "hits"}
 
 
+def test_explain_says_which_hits_only_follow_the_matches(ix):
+    """A question with few matches is followed by sections sharing only its characters; explain
+    says so instead of leaving a listed hit at "does not match"."""
+    query = "プーチン大統領はいつ来日しましたか"
+    note = "  (it shares only character bigrams: a search lists it after the matches)"
+    kinds = []
+    for hit in ix.search(query, group_by_document=False, limit=50):
+        lines = ix.explain(query, hit.section_id).splitlines()
+        matched = lines[0].startswith(f"{hit.section_id} matches ")
+        assert matched == (note not in lines), lines
+        kinds.append(matched)
+    assert True in kinds and False in kinds
+    assert kinds == sorted(kinds, reverse=True)  # every match first, then what follows
+    assert note not in ix.explain("京都議定書", ix.search("日露")[0].section_id).splitlines()
+
+
 def test_explain_names_terms_and_fields(ix):
     hit = ix.search("京都議定書")[0]
     text = ix.explain("京都議定書", hit.section_id)
