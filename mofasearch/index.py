@@ -302,12 +302,19 @@ class Index:
         _need_str("query", query)
         if sort not in SORTS:
             raise _bad_argument(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        first, last = _as_date(since), _as_date(until)
+        if first is not None and last is not None and first > last:
+            # as the query language refuses date:2005..2003: no hits would hide the mistake
+            raise _bad_argument(
+                f"since {first} is after until {last}: no date lies between them",
+                "since and until are inclusive: give since on or before until",
+            )
         request = SearchRequest(
             query,
             _count("limit", limit),
             _count("offset", offset),
-            _as_date(since),
-            _as_date(until),
+            first,
+            last,
             category,
             _section_number(section),
             sort,

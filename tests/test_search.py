@@ -154,6 +154,10 @@ def test_malformed_query_raises_with_position(ix):
         ({"limit": 2.5}, "limit must be a whole number, 0 or more, not 2.5"),
         ({"limit": "ten"}, "limit must be a whole number, not 'ten'"),
         ({"offset": None}, "offset must be a whole number, not None"),
+        (
+            {"since": "2005-01-01", "until": datetime.date(2003, 1, 1)},
+            "since 2005-01-01 is after until 2003-01-01: no date lies between them",
+        ),
     ],
 )
 def test_a_bad_search_argument_is_a_mofasearch_error(ix, argument, message):
