@@ -6,7 +6,7 @@ offsets, and the A split where the chain asks for it). The main chain is timed a
 indexer drives it (``positions=True``, every token consumed), in the same run, on the same texts,
 so the ratio is meaningful on a shared machine. The ratio to bare ``tokenize`` is reported too.
 
-    python -m benchmarks.bench_analysis --data /work/shared/data [--limit N] [--json out.json]
+    python -m benchmarks.bench_analysis [--data DIR] [--limit N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.data import default_data_dir
 
 
 def load_passages(data_dir: str | Path, limit: int | None = None) -> list[str]:
@@ -165,7 +167,12 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data", help="the shared data folder")
+    parser.add_argument(
+        "--data",
+        default=default_data_dir(),
+        help="the shared data folder (default: $MOFASEARCH_DATA, else ../shared/data beside the"
+        " repository, wherever the command runs)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N passages only")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per stage")
     parser.add_argument("--json", default=None, help="also write the result to this file")

@@ -80,7 +80,8 @@ class QuerySet:
 def default_data_dir() -> Path:
     """``$MOFASEARCH_DATA`` or ``../shared/data`` beside the repository."""
     env = os.environ.get("MOFASEARCH_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
+    # absolute: child processes (benchmarks.speed's) run in another folder
+    return Path(env).absolute() if env else ROOT.parent / "shared" / "data"
 
 
 def sha256(path: Path) -> str:

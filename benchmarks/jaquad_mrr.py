@@ -5,7 +5,7 @@ protocol asks) into a fresh on-disk index, runs the first N dev questions (defau
 order of ``queries.jsonl.gz``), and prints MRR@10, R@1, R@10, the index build time and the
 p50/p95 search latency (query analysis included, snippets not computed).
 
-    python benchmarks/jaquad_mrr.py --data ../shared/data [--queries 2000] [--jobs 1]
+    python benchmarks/jaquad_mrr.py [--data DIR] [--queries 2000] [--jobs 1]
         [--weight title=2.0 --weight bigram=0.25 ...] [--k1 body=1.2] [--b body=0.75] [--json]
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -94,7 +95,17 @@ def evaluate(ix: Any, queries: list[dict[str, Any]], ranking: Any) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        # the rule of benchmarks.data.default_data_dir (this file also runs as a script, where
+        # the benchmarks package is not importable), so the folder does not depend on the cwd
+        default=Path(
+            os.environ.get("MOFASEARCH_DATA")
+            or Path(__file__).resolve().parents[2] / "shared" / "data"
+        ),
+        help="data folder (default: $MOFASEARCH_DATA, else ../shared/data beside the repository)",
+    )
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--index", type=Path, help="reuse (or create) this index directory")

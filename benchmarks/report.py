@@ -29,9 +29,14 @@ def _ratio(mine: float | None, theirs: float | None) -> str:
     return f"{mine / theirs:.2f}"
 
 
+def _cell(text: str) -> str:
+    """Text for one table cell: a line break or a pipe (an error message's) would break the row."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(map(_cell, row)) + " |" for row in rows]
     return lines + [""]
 
 
@@ -380,6 +385,8 @@ def plots(results: dict[str, Any], out: Path, stamp: str) -> list[str]:
         )
         for key in corpora[-1]["builds"]:
             left.plot(sizes, [c["builds"][key]["seconds"] for c in corpora], "o-", label=key)
+            if key not in corpora[-1]["queries"]:  # a writer-only variant is built, never asked
+                continue
             right.plot(sizes, [c["queries"][key]["p50"] for c in corpora], "o-", label=f"{key} p50")
             right.plot(sizes, [c["queries"][key]["p99"] for c in corpora], "x:", label=f"{key} p99")
         for ax, what in ((left, "build seconds"), (right, "ms per question")):

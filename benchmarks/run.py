@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import logging
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,7 @@ log = logging.getLogger("benchmarks")
 SCALE_SIZES = (1_000, 10_000, 100_000)
 SCALE_QUESTIONS = 500
 COLD_QUERY = "日露首脳会談"
+OUT = D.ROOT / "benchmarks" / "out"
 
 
 def parse_value(text: str) -> Any:
@@ -47,13 +50,31 @@ def parse_options(items: list[str]) -> dict[str, Any]:
     return options
 
 
+def positive(text: str) -> int:
+    """A count given on the command line: a whole number of at least 1."""
+    value = int(text)  # argparse turns the ValueError into "invalid positive value"
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def sizes(text: str) -> list[int]:
+    """``--scale-sizes``: parsed here, so a bad size stops the run before its first phase."""
+    return [positive(s) for s in text.split(",") if s.strip()]
+
+
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", type=Path, default=D.default_data_dir(), help="data folder")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=D.default_data_dir(),
+        help="data folder (default: $MOFASEARCH_DATA, else ../shared/data beside the repository)",
+    )
     p.add_argument("--sets", default="jaquad,jsquad,lawqa", help="question sets ('' for none)")
     p.add_argument("--engines", default=",".join(REGISTRY), help="engines, comma-separated")
     p.add_argument("--skip-engines", default="", help="engines to leave out")
@@ -66,18 +87,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--passages-file", type=Path, help="passages for --queries")
     p.add_argument("--quick", action="store_true", help="200 questions, 2,000 passages per set")
-    p.add_argument("--questions", type=int, help="first N questions of each set")
-    p.add_argument("--passages", type=int, help="N passages per set (relevant ones kept)")
+    p.add_argument("--questions", type=positive, help="first N questions of each set")
+    p.add_argument("--passages", type=positive, help="N passages per set (relevant ones kept)")
     p.add_argument(
         "--latency-questions",
-        type=int,
+        type=positive,
         default=1000,
         help="questions per set in the top-10 latency pass (default 1000)",
     )
     p.add_argument("--statutes", action="store_true", help="index the 1,029 statutes")
-    p.add_argument("--statute-files", type=int, help="only the first N statute files")
+    p.add_argument("--statute-files", type=positive, help="only the first N statute files")
     p.add_argument("--scale", action="store_true", help="the 1k/10k/100k section series")
-    p.add_argument("--scale-sizes", default=",".join(map(str, SCALE_SIZES)))
+    p.add_argument("--scale-sizes", type=sizes, default=list(SCALE_SIZES))
     p.add_argument("--scale-engines", default="mofasearch,mofasearch+grouped,whoosh-sudachi")
     p.add_argument("--cold-start", action="store_true", help="process start to first result")
     p.add_argument("--all", action="store_true", help="--statutes --scale --cold-start")
@@ -95,10 +116,30 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="LABEL:K=V,K=V",
         help="an extra mofasearch row with these options (ablations)",
     )
-    p.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=OUT,
+        help="output folder (default: benchmarks/out in the repository)",
+    )
     p.add_argument("--keep-indexes", action="store_true", help="keep the work folder")
     p.add_argument("--no-plots", action="store_true")
     args = p.parse_args(argv)
+    # the workers run in the repository root: a relative path would name another place there
+    for name in ("data", "out", "passages_file"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).absolute())
+    args.queries = [q.absolute() for q in args.queries]
+    unknown = [n for n in args.sets.split(",") if n and n not in D.SETS]
+    if unknown:
+        p.error(f"--sets: unknown set {', '.join(unknown)}; known: {', '.join(D.SETS)}")
+    for option in ("engines", "skip_engines", "scale_engines"):
+        unknown = [n for n in getattr(args, option).split(",") if n and n not in REGISTRY]
+        if unknown:
+            p.error(
+                f"--{option.replace('_', '-')}: unknown engine {', '.join(unknown)};"
+                f" known: {', '.join(REGISTRY)}"
+            )
     if args.all:
         args.statutes = args.scale = args.cold_start = True
     if args.quick:
@@ -126,7 +167,10 @@ def make_engines(args: argparse.Namespace) -> tuple[list[Engine], dict[str, Any]
                     build_only.add(f"mofasearch@{label}")
     engines, notes = [], {}
     for name, options in wanted:
-        eng = engine(name, options)
+        try:
+            eng = engine(name, options)
+        except KeyError as exc:  # a --mofa-option with an unknown prefix: one line, no traceback
+            raise SystemExit(f"python -m benchmarks.run: {exc.args[0]}") from None
         # a variant of writer options only (writer.jobs=2) builds the same index: it is timed
         # building and not asked again (its answers are the mofasearch row's)
         eng.build_only = name in build_only
@@ -159,13 +203,14 @@ def question_sets(args: argparse.Namespace) -> list[D.QuerySet]:
 
 def run_sets(
     args: argparse.Namespace,
+    sets: list[D.QuerySet],
     engines: list[Engine],
     work: Path,
     results: dict[str, Any],
     floors: dict[str, float],
 ) -> dict[str, suite.Built]:
     built_sets = {}
-    for qset in question_sets(args):
+    for qset in sets:
         corpus, built = suite.index_corpus(qset.name, qset.passages, engines, work, floors)
         corpus.update(checksums=qset.checksums, notes=qset.notes)
         results["corpora"][qset.name] = corpus
@@ -183,7 +228,7 @@ def run_sets(
             specific = [q for q in qset.questions if not q.generic]
             results["sets"]["lawqa-specific"] = {
                 "questions": len(specific),
-                "notes": ["the 66 non-generic questions"],
+                "notes": ["the questions that are not generic_question"],
                 "quality": suite.quality(rankings, specific, engines, answered["failed"]),
             }
         built_sets[qset.name] = built
@@ -224,7 +269,7 @@ def run_scale(
     questions = [q.text for q in D.load_set(args.data, "jaquad").questions[:SCALE_QUESTIONS]]
     wanted = set(args.scale_engines.split(","))
     chosen = [e for e in engines if e.name in wanted]
-    for size in [int(s) for s in args.scale_sizes.split(",")]:
+    for size in args.scale_sizes:
         passages = pool[:size]
         name = f"scale-{len(passages)}"
         corpus, built = suite.index_corpus(name, passages, chosen, work, floors)
@@ -260,7 +305,8 @@ def run_cold_start(
             out["mofasearch CLI, shipped corpus"] = suite.cli_cold_start(
                 work / "shipped-index", COLD_QUERY, source=corpus
             )
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+            # `mofasearch index` failing or timing out is a row of the table, not a lost run
             out["mofasearch CLI, shipped corpus"] = {"error": str(exc)}
     name = next(iter(built_sets), None)
     if name is not None:
@@ -276,13 +322,35 @@ def run_cold_start(
     results["cold_start"] = out
 
 
+def claim(out: Path) -> str:
+    """The run's stamp, its ``run-<stamp>.json`` created here: a second run started in the same
+    second takes ``<stamp>-2``, so no run writes over another's files or work folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    base = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        stamp = base if n == 1 else f"{base}-{n}"
+        try:
+            (out / f"run-{stamp}.json").open("x").close()
+        except FileExistsError:
+            continue
+        return stamp
+    raise AssertionError("unreachable")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     args = arguments(argv)
     started = time.time()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    args.out.mkdir(parents=True, exist_ok=True)
-    work = args.out / f"work-{stamp}"
+    try:  # missing data stops the run before anything is built or written
+        sets = question_sets(args)
+        if args.statutes or args.scale:
+            D.statute_files(args.data)
+    except (D.DataError, OSError) as exc:
+        sys.stderr.write(
+            f"python -m benchmarks.run: {exc} (the data folder is --data DIR, $MOFASEARCH_DATA"
+            " or ../shared/data beside the repository)\n"
+        )
+        return 1
     engines, notes = make_engines(args)
     command = "python -m benchmarks.run " + shlex.join(sys.argv[1:] if argv is None else argv)
     results: dict[str, Any] = {
@@ -297,15 +365,18 @@ def main(argv: list[str] | None = None) -> int:
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "queries"
     }
     results["protocol"]["queries"] = [str(q) for q in args.queries]
+    stamp = claim(args.out)
+    work = args.out / f"work-{stamp}"
     target = args.out / f"run-{stamp}.json"
 
     def checkpoint() -> None:  # a run cut short still leaves every finished phase's figures
         results["wall_seconds"] = time.time() - started
         target.write_text(json.dumps(results, ensure_ascii=False, indent=1))
 
+    checkpoint()
     floors: dict[str, float] = {}  # a text's floor seconds, for corpora mixed from others
     try:
-        built_sets = run_sets(args, engines, work, results, floors)
+        built_sets = run_sets(args, sets, engines, work, results, floors)
         checkpoint()
         if args.statutes:
             run_statutes(args, engines, work, results, floors)
@@ -315,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint()
         if args.cold_start:
             run_cold_start(args, engines, built_sets, work, results)
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; the work folder goes below
+        sys.stderr.write(f"interrupted; the finished phases' figures are in {target}\n")
+        return 130
     finally:
         if not args.keep_indexes:
             shutil.rmtree(work, ignore_errors=True)

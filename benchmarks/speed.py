@@ -208,15 +208,38 @@ def median_of(runs: list[dict[str, Any]], *keys: str) -> float:
     return float(statistics.median(values))
 
 
+PARTS = ("build", "latency", "steps")
+
+
+def positive(text: str) -> int:
+    """A count: a whole number of at least 1 (benchmarks.run's own is not imported: the
+    children of this file run against an older tree's benchmarks package)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--before", default=None, help="git revision of the 'before' code")
-    p.add_argument("--passages", type=int, default=2000)
-    p.add_argument("--questions", type=int, default=300)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--parts", default="build,latency")
+    p.add_argument(
+        "--passages", type=positive, default=2000, help="JaQuAD passages built (default 2000)"
+    )
+    p.add_argument(
+        "--questions", type=positive, default=300, help="JaQuAD questions asked (default 300)"
+    )
+    p.add_argument("--repeats", type=positive, default=3, help="runs per figure (default 3)")
+    p.add_argument(
+        "--parts", default="build,latency", help=f"of {','.join(PARTS)} (default build,latency)"
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    unknown = set(args.parts.split(",")) - set(PARTS)
+    if unknown and not args.child:  # a misspelt part would measure nothing, silently
+        p.error(f"--parts: unknown {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}")
     if args.child:
         task = json.loads(args.child)
         children = {"build": child_build, "latency": child_latency, "steps": child_steps}

@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 import statistics
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -203,6 +204,7 @@ def test_smoke_run_writes_json_and_markdown(data, tmp_path, capsys, monkeypatch)
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["latency"]
         assert "mofasearch@jobs2" not in results["sets"]["lawqa"]["quality"]
     specific = results["sets"]["lawqa-specific"]
+    assert specific["notes"] == ["the questions that are not generic_question"]  # not "66"
     assert specific["questions"] == sum(
         not q.generic for q in D.load_set(data, "lawqa").questions[:12]
     )
@@ -402,3 +404,194 @@ def test_speed_steps_time_each_step_of_a_search_in_a_child(data, tmp_path, monke
     for label in ("rank", "hits", "facets"):
         assert 0 < steps[label] < steps["total"], label
     assert steps["evaluate: word contributions"] < steps["evaluate"]
+
+
+# --- usage: options, paths, output files, interruption -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--engines", "elasticsearch"],
+        ["--skip-engines", "fts5"],
+        ["--scale-engines", "mofasearch,lucene"],
+        ["--sets", "squad"],
+        ["--questions", "-3"],
+        ["--passages", "0"],
+        ["--latency-questions", "0"],
+        ["--statute-files", "-1"],
+        ["--scale-sizes", "1k"],
+        ["--scale-sizes", "100,-5"],
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        arguments(argv)
+    assert stopped.value.code == 2
+    # the usage, then one line that says what is wrong
+    assert capsys.readouterr().err.splitlines()[-1].startswith("python -m benchmarks.run: error:")
+
+
+def test_paths_do_not_depend_on_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MOFASEARCH_DATA", "data")
+    assert arguments([]).out == D.ROOT / "benchmarks" / "out"  # what the README promises
+    args = arguments(["--out", "o", "--queries", "q.jsonl", "--passages-file", "p.jsonl"])
+    assert (args.out, args.queries, args.passages_file, args.data) == (
+        tmp_path / "o",
+        [tmp_path / "q.jsonl"],
+        tmp_path / "p.jsonl",
+        tmp_path / "data",
+    )
+    assert D.default_data_dir() == tmp_path / "data"  # benchmarks.speed's children run elsewhere
+
+
+def _tiny_query_file(folder):
+    (folder / "q.jsonl").write_text(
+        '{"qid": "1", "query": "京都議定書の批准", "relevant": ["a"]}\n', encoding="utf-8"
+    )
+    (folder / "passages.jsonl").write_text(
+        '{"id": "a", "title": "京都議定書", "text": "ロシアの京都議定書の早期批准"}\n'
+        '{"id": "b", "title": "北方領土", "text": "北方領土問題の解決"}\n',
+        encoding="utf-8",
+    )
+    return folder / "q.jsonl"
+
+
+def test_a_run_from_another_folder_with_a_relative_out_works(tmp_path, monkeypatch):
+    # the workers run in the repository root: a relative work folder was looked for there
+    if engine("fts5-trigram").missing():
+        pytest.skip(engine("fts5-trigram").missing())
+    _tiny_query_file(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    argv = ["--sets", "", "--queries", "q.jsonl", "--engines", "fts5-trigram"]
+    assert main([*argv, "--out", "o", "--no-plots"]) == 0
+    (found,) = (tmp_path / "o").glob("run-*.json")
+    assert json.loads(found.read_text())["sets"]["custom:q"]["quality"]["fts5-trigram"]["n"] == 1
+
+
+def test_two_runs_started_in_the_same_second_keep_both_results(tmp_path, monkeypatch):
+    import benchmarks.run as run
+
+    monkeypatch.setattr(run.time, "strftime", lambda *a: "20260101-000000")
+    argv = ["--sets", "", "--engines", "fts5-trigram", "--out", str(tmp_path), "--no-plots"]
+    assert main(argv) == 0 and main(argv) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "run-20260101-000000-2.json",
+        "run-20260101-000000-2.md",
+        "run-20260101-000000.json",
+        "run-20260101-000000.md",
+    ]
+
+
+def test_missing_data_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--data", str(tmp_path / "none"), "--sets", "lawqa", "--out", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "lawqa_jp_retrieval" in err and "--data" in err
+    assert not out.exists()
+
+
+def test_an_interrupted_run_says_so_and_leaves_no_work_folder(tmp_path, monkeypatch, capsys):
+    import benchmarks.run as run
+
+    def interrupted(*args):
+        work = next(a for a in args if isinstance(a, Path) and a.name.startswith("work-"))
+        work.mkdir(parents=True)  # as a phase that has begun building does
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "run_sets", interrupted)
+    argv = ["--sets", "", "--engines", "fts5-trigram", "--out", str(tmp_path), "--no-plots"]
+    try:
+        code = main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C ended the run with a traceback")
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert not list(tmp_path.glob("work-*"))
+    (found,) = tmp_path.glob("run-*.json")
+    assert json.loads(found.read_text())["command"].startswith("python -m benchmarks.run")
+
+
+def test_a_failing_cli_cold_start_is_a_row_not_a_crash(tmp_path, monkeypatch):
+    import subprocess
+
+    import benchmarks.run as run
+
+    def fails(*args, **kwargs):
+        raise subprocess.CalledProcessError(1, ["mofasearch", "index"])
+
+    monkeypatch.setattr(suite, "cli_cold_start", fails)
+    results = {}
+    run.run_cold_start(arguments([]), [engine("mofasearch")], {}, tmp_path, results)
+    assert "exit status 1" in results["cold_start"]["mofasearch CLI, shipped corpus"]["error"]
+
+
+def _results(**extra):
+    meta = {
+        "date": "d",
+        "git_revision": "r",
+        "cpu": "c",
+        "cpus": 2,
+        "memory_bytes": 1,
+        "platform": "p",
+        "load_average": [0],
+        "versions": {},
+    }
+    return {"command": "c", "meta": meta, "engines": {}, "corpora": {}, "sets": {}, "scale": []} | (
+        extra
+    )
+
+
+def test_an_error_message_keeps_the_markdown_table_well_formed():
+    error = "mofasearch search failed: Traceback\n  line 1 | 2\nValueError: x"
+    text = markdown(_results(cold_start={"mofasearch CLI, jaquad": {"error": error}}))
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(rows) == 3 and all(line.endswith("|") for line in rows)
+    assert {line.replace("\\|", "").count("|") for line in rows} == {4}
+
+
+def test_the_scale_plot_skips_a_writer_only_variant(tmp_path):
+    pytest.importorskip("matplotlib")
+    from benchmarks.report import plots
+
+    build = {"seconds": 1.0, "peak_rss": 1, "size_bytes": 1}
+    corpus = {
+        "sections": 10,
+        "analysis": {"floor_seconds": 0.5},
+        "builds": {"mofasearch": build, "mofasearch[writer.jobs=2]": build},
+        "queries": {"mofasearch": {"p50": 1.0, "p99": 2.0}},
+    }
+    made = plots(_results(corpora={"scale-10": corpus}, scale=["scale-10"]), tmp_path, "x")
+    assert made == [str(tmp_path / "scale-x.png")]
+
+
+def test_speed_rejects_an_unknown_part_and_a_count_below_one(capsys):
+    from benchmarks import speed
+
+    for argv in (["--parts", "bogus"], ["--parts", "bogus", "--repeats", "0"]):
+        with pytest.raises(SystemExit) as stopped:
+            speed.main(argv)
+        assert stopped.value.code == 2
+    assert "python -m benchmarks.speed" in capsys.readouterr().err
+
+
+def test_the_other_scripts_find_the_data_as_the_readme_says(tmp_path, monkeypatch):
+    from benchmarks import bench_analysis, jaquad_mrr
+
+    monkeypatch.setenv("MOFASEARCH_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    monkeypatch.setattr(bench_analysis, "run", lambda data, *a: seen.append(Path(data)) or {})
+    monkeypatch.setattr(bench_analysis, "markdown", lambda result: "")
+    bench_analysis.main([])
+
+    def read(path):
+        seen.append(path)
+        raise StopIteration
+
+    monkeypatch.setattr(jaquad_mrr, "_read_jsonl", read)
+    with pytest.raises(StopIteration):
+        jaquad_mrr.main([])
+    assert seen == [tmp_path, tmp_path / "jaquad_retrieval" / "passages.jsonl.gz"]
