@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cli import Run, assert_one_line_error, copy_corpus, mofasearch
@@ -322,32 +323,30 @@ def test_a_closed_pipe_is_quiet(work: Path, args: tuple[str, ...]) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mofasearch", *args],
-            cwd=work,
-            env=_without_buffering_overrides(),
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=300,
-        )
+        proc = _run_into(write_end, work, *args)
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (1, "")
 
 
+def _run_into(stdout: Any, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a fresh process writing its output to ``stdout`` (a file or a
+    descriptor), with the buffering of a normal environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "mofasearch", *args],
+        cwd=work,
+        env=_without_buffering_overrides(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_output_that_cannot_be_written_is_one_line(work: Path) -> None:
     with open("/dev/full", "w") as full:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mofasearch", "search", "京都"],
-            cwd=work,
-            env=_without_buffering_overrides(),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=300,
-        )
+        proc = _run_into(full, work, "search", "京都")
     line = advice(Run(proc.returncode, "", proc.stderr), 1)
     assert "cannot write the output: No space left on device" in line, line
 
