@@ -363,6 +363,31 @@ def test_a_repeated_supplement_heading_is_told_apart() -> None:
     ]
 
 
+def test_a_supplement_with_nothing_under_it_keeps_its_heading() -> None:
+    """e-Gov gives some amending laws' 附則 as a bare heading (昭和六一年総理府令第四〇号 in
+    9ef921fd5a6a39b7): its law number stays searchable, in its place, first or last."""
+    page = _HEAD + '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+    for rank, (law, body) in enumerate(
+        [
+            ("昭和六一年六月二八日総理府令第四〇号", ""),
+            (
+                "昭和六二年一月一日総理府令第一号",
+                '<DIV class="item">　公布の日から施行する。</DIV>',
+            ),
+            ("昭和六三年三月一日総理府令第二号", ""),
+        ],
+        1,
+    ):
+        page += f'<BR><A NAME="{_anchor("5", rank)}"><B>附　則　（{law}）</B></A><BR>{body}'
+    document = parse_statute(page + "</BODY></HTML>", doc_id="t.html")
+    assert [(s.number, s.text) for s in document.sections] == [
+        ("1", "第一条\u3000目的を定める。"),
+        ("附則(昭和61年総理府令第40号)", "附則（昭和六一年六月二八日総理府令第四〇号）"),
+        ("附則(昭和62年総理府令第1号)", "公布の日から施行する。"),
+        ("附則(昭和63年総理府令第2号)", "附則（昭和六三年三月一日総理府令第二号）"),
+    ]
+
+
 def test_appended_tables_of_the_real_statutes_are_sections(data: Path) -> None:
     """家事事件手続法's 別表第一 and 別表第二 (long headings) and the 第一表…第五表 of 下級裁判所の
     設立及び管轄区域に関する法律 are sections, not rows at the end of the last 附則 article."""

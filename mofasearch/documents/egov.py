@@ -161,6 +161,7 @@ class _Builder:
         self.levels = [""] * len(_LEVELS)
         self.supplement: tuple[str, str] | None = None  # (number prefix, heading)
         self.supplement_counts: dict[str, int] = {}  # number prefix → 附則 headings giving it
+        self.supplement_at = 0  # sections opened when the current 附則 began
         self.caption = ""
         self.segment = "1"
         self.opened: list[_Open] = []
@@ -225,6 +226,7 @@ class _Builder:
 
     def _supplement(self, text: str) -> None:
         self._keep_caption()
+        self._keep_empty_supplement()
         heading = re.sub(r"[ \t\u3000\xa0]+", "", text)
         law = _compact_law_number(heading)
         prefix = f"附則({law})" if law else "附則"
@@ -234,7 +236,15 @@ class _Builder:
         if count > 1:
             prefix = f"附則({law}その{count})" if law else f"附則(その{count})"
         self.supplement = (prefix, heading)
+        self.supplement_at = len(self.opened)
         self.current = None
+
+    def _keep_empty_supplement(self) -> None:
+        """A 附則 that ends with nothing under it (its heading alone, as e-Gov gives some
+        amending laws') is a section of its heading: the law number in it is not lost."""
+        if self.supplement is not None and len(self.opened) == self.supplement_at:
+            prefix, heading = self.supplement
+            self._open(_Open(prefix, "", (heading,), [heading]))
 
     def _is_appendix(self, block: Block, text: str) -> bool:
         # e-Gov anchors each appended table's heading in its own segment; such a heading may
@@ -291,6 +301,7 @@ class _Builder:
 
     def sections(self) -> list[Section]:
         self._keep_caption()
+        self._keep_empty_supplement()
         result = []
         for o in self.opened:
             text = "\n".join(o.lines).strip()
