@@ -279,6 +279,34 @@ def test_an_unanchored_form_heading_in_the_forms_segment_is_a_section() -> None:
     ]
 
 
+def test_the_parts_of_one_form_are_numbered_apart() -> None:
+    """様式第二号 （第五条関係） その一 / その二 (1294e46b17e223e4), 別記第九号様式（甲）/（乙）
+    (dfaa7ebe8e274f24), 附録第一号(イ)/(ロ) (a9acd1349e39b70e): parts of one form, each its own
+    number (their ids no longer fall back to a rank)."""
+    headings = [
+        "様式第二号　（第五条関係）　その一",
+        "様式第二号　（第五条関係）　その二",
+        "別記第九号様式（甲）　（第十九条関係）",
+        "別記第九号様式（乙）　（第十九条関係）",
+        "附録第一号(イ)",
+        "附録第一号(ロ)",
+    ]
+    page = _HEAD + '<DIV class="item"><B>第一条</B>\n　目的を定める。</DIV>'
+    for rank, heading in enumerate(headings, 1):
+        page += f'<BR><A NAME="{_anchor("6", rank)}">{heading}</A><BR>'
+    document = parse_statute(page + "</BODY></HTML>", doc_id="t.html")
+    assert [s.number for s in document.sections] == [
+        "1",
+        "様式2その1",
+        "様式2その2",
+        "別記9様式(甲)",
+        "別記9様式(乙)",
+        "附録1(イ)",
+        "附録1(ロ)",
+    ]
+    assert [s.id for s in document.sections][1:3] == ["t.html#様式2その1", "t.html#様式2その2"]
+
+
 def test_a_closing_line_in_brackets_outside_the_appendix_segments_stays_text() -> None:
     """褒章条例: its 前文 ends in （別紙） (the articles that follow), which is not a table."""
     page = (

@@ -15,7 +15,8 @@ repeats adds its rank: ``"附則(平成12年法律第105号その2)1"``). A 附�
 ``"附則"`` / ``"附則(…)"``; a preamble or enacting formula is ``"前文"``; main text outside any
 article ``"本則"``; appended tables and forms ``"別表1"``, ``"様式2"`` (``第二号様式`` too; a form
 whose image is not in the page keeps its title as text, so it can still be found by name), those
-of an amending law's 附則 under its number (``"附則(昭和27年法律第325号)別表1"``).
+of an amending law's 附則 under its number (``"附則(昭和27年法律第325号)別表1"``), the parts of
+one form apart (``"様式2その1"``, ``"別記9様式(甲)"``).
 
 Path: the 編/章/節/款/目 headings (``"第二章 借地"``), or the 附則 heading, then the article's
 caption (見出し) without its brackets, which is also the section heading. The article text starts
@@ -64,6 +65,11 @@ _SEGMENT_APPENDIX = re.compile(
     rf"[（(](?:別表|別記|別紙|様式|附録|付録|付表|別図)|第{_N}号?(?:様式|書式|表)"
 )
 _ORDINAL_FIRST = re.compile(rf"(第{_N})号?(様式|書式|表)")
+# a part of a form or annex: a mark in brackets right after its label, or その and a rank
+_PART_MARK = re.compile(r"[（(]([甲乙丙丁戊己庚辛壬癸イロハニホヘトチリヌルヲ])[）)]")
+_PART_RANK = re.compile(
+    r"(?:^|(?<=[ \u3000）)]))その([一二三四五六七八九十]+|[0-9０-９]+)(?![^ \u3000（(])"
+)
 # A law is cited by era year, kind and number (平成三年法律第九十号); the National Personnel
 # Authority numbers its rules by subject instead (人事院規則一―四〇, 人事院規則九―七―一五).
 _LAW_REF = re.compile(
@@ -261,11 +267,19 @@ class _Builder:
     def _appendix(self, text: str) -> None:
         self._keep_caption()
         heading = _normalize_heading(text)
-        label = re.split(r"[ \t\u3000（(）)]", heading.lstrip("（("), maxsplit=1)[0]
+        stripped = heading.lstrip("（(")
+        label = re.split(r"[ \t\u3000（(）)]", stripped, maxsplit=1)[0]
+        rest = stripped[len(label) :]
         ordinal_first = _ORDINAL_FIRST.fullmatch(label)
         if ordinal_first is not None:  # 第一号様式 → 様式第一, 第一表 → 表第一
             label = ordinal_first.group(2) + ordinal_first.group(1)
         number, path = _label_number(label), (heading,)
+        # the parts of one form or annex (様式第二号 その一 / その二, 別記第九号様式（甲）/（乙）,
+        # 附録第一号(イ)) are numbered apart, as the page tells them apart
+        if part := _PART_MARK.match(rest):
+            number += f"({part.group(1)})"
+        if part := _PART_RANK.search(rest):
+            number += f"その{to_int(part.group(1))}"
         if self.supplement is not None and number.startswith("附則"):
             # Every amending law's 附則 restarts at 附則別表第一: its tables carry its number.
             prefix, supplement = self.supplement
