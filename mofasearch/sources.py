@@ -57,7 +57,6 @@ from mofasearch.progress import SyncProgress
 if TYPE_CHECKING:
     from mofasearch.documents import Document
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 log = logging.getLogger("mofasearch.sources")
 
 #: the manifest's file name inside the index directory
@@ -177,16 +176,17 @@ class Manifest:
                 for key, files in sorted(self.roots.items())
             },
         }
-        text = json.dumps(data, ensure_ascii=False, indent=1)
-        if _SURROGATE.search(text):  # a file name that is not UTF-8: kept as JSON escapes
-            text = json.dumps(data, indent=1)
+        try:
+            raw = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: kept as JSON escapes
+            raw = json.dumps(data, indent=1).encode("ascii")
         # not mkstemp, whose file is private (0600): the list is read by whoever may search the
         # index (`mofasearch stats`), so it gets the mode the umask gives the index's own files
         tmp = self.index_dir / f".sources-{secrets.token_hex(8)}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.index_dir / MANIFEST_NAME)

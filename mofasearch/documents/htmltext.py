@@ -75,7 +75,8 @@ _BLOCK = frozenset(
     ]
 )
 _RAW = frozenset(("script", "style", "title", "textarea", "template", "noscript"))
-#: elements whose content is skipped when they are closed (menus of choices)
+#: elements whose content is skipped when they are closed: a menu's choices (a language or a
+#: page menu) are not the page's text
 _CONTROLS = frozenset(("select", "datalist"))
 _SPACE = " \t\n\r\f\u3000"
 _WITH_ATTRS = frozenset(("a", "div"))
@@ -131,14 +132,10 @@ def html_blocks(text: str) -> HtmlText:
             name = name.lower()
             if closing:
                 builder.end(name)
-            elif name in _CONTROLS:
-                # a form control's choices (a language or a page menu) are not the page's
-                # text; without its end tag it is taken as markup, and the text kept
+            elif name in _RAW or name in _CONTROLS:
                 close_match = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
-                if close_match is not None:
-                    pos = close_match.end()
-            elif name in _RAW:
-                close_match = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
+                if close_match is None and name in _CONTROLS:
+                    continue  # an unclosed menu is taken as markup: its text is kept
                 close = end if close_match is None else close_match.start()
                 if name == "title" and not builder.page.title:
                     builder.page.title = _collapse(html.unescape(text[pos:close]))

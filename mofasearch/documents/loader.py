@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +26,6 @@ from mofasearch.documents.mofa import page_document
 from mofasearch.documents.textio import decode, read_bytes
 from mofasearch.errors import DocumentParseError
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 log = logging.getLogger("mofasearch.documents")
 
 #: Names never loaded from a directory walk (a file given explicitly is always loaded).
@@ -179,9 +177,11 @@ def _readable(name: str) -> str:
     surrogates, which no index can store): Japanese names unpacked from a Windows archive are
     Shift_JIS (CP932), read as such; other bytes are written as ``\\xNN``. Either way the same
     file always gets the same id."""
-    if not _SURROGATE.search(name):
+    try:
+        name.encode("utf-8")
         return name
-    raw = os.fsencode(name)
+    except UnicodeEncodeError:  # lone surrogates: the bytes Python could not decode
+        raw = os.fsencode(name)
     try:
         return raw.decode("cp932")
     except UnicodeDecodeError:
