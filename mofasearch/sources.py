@@ -8,9 +8,12 @@ the file system and applies the difference in one writer commit: new files are a
 files re-added (``writer.add`` replaces a document by id; ids a file no longer produces are
 deleted), and the documents of deleted files are removed.
 
-The manifest is written (atomically, by rename) only after the commit. A crash in between leaves
-an index that is ahead of its manifest, and the next run simply redoes the same adds and deletes,
-which are idempotent. A file that fails to parse is reported and not recorded, so the next run
+The manifest is written (atomically, by rename) twice: just before the commit, with every file
+the run changes recorded as not yet indexed and owning both the document ids it had and those it
+is being given, and after the commit as it is. A crash in between leaves an index that may be
+ahead of its manifest; the next run re-reads those files and redoes the same adds and deletes,
+which are idempotent, so even a file new in the stopped run and deleted before the next one
+leaves no document behind. A file that fails to parse is reported and not recorded, so the next run
 retries it; when a file that was indexed before now fails, its previous documents are kept (and
 its record, marked so that it still counts as changed) until it parses again.
 
@@ -470,6 +473,7 @@ def sync(
         Index.open_or_create(index_dir) as ix,
         ix.writer(jobs=jobs, lock_timeout=lock_timeout) as w,
     ):
+        before = _loaded_or_empty(index_dir) if rebuild else Manifest.load(index_dir)
         if rebuild:
             w.clear()  # the old sections go in the same commit as the new ones arrive
             manifest = Manifest(index_dir)
@@ -489,6 +493,7 @@ def sync(
                         n, n, report.documents_added, report.sections_added, phase="committing"
                     )
                 )
+            _pending(before, manifest).save()  # what the index may hold if the run stops here
             w.commit()
         else:
             w.cancel()  # nothing to change: no new index generation
@@ -499,6 +504,37 @@ def sync(
     report.seconds = time.perf_counter() - started
     log.info("sync %s: %s", index_dir, report.to_dict())
     return report
+
+
+def _loaded_or_empty(index_dir: Path) -> Manifest:
+    """The manifest a rebuild replaces (an unreadable one counts as empty: it is rebuilt)."""
+    try:
+        return Manifest.load(index_dir)
+    except MofaSearchError:
+        return Manifest(index_dir)
+
+
+def _pending(before: Manifest, after: Manifest) -> Manifest:
+    """The manifest saved just before a commit: every file whose record the run changes is
+    recorded with the document ids it had and those it is being given, under a record that
+    matches no file. A run that stops between the commit and the final manifest (or before
+    the commit) leaves the index holding either set; the next run then re-reads each such file
+    and, for a file deleted since, deletes both sets, so no document is left that no file
+    owns. (Without it a file new in the stopped run was unknown to the next one, and its
+    documents stayed in the index after the file was deleted.)"""
+    roots: dict[str, dict[str, FileRecord]] = {}
+    for key in before.roots.keys() | after.roots.keys():
+        old, new = before.roots.get(key, {}), after.roots.get(key, {})
+        files = roots[key] = {}
+        for rel in old.keys() | new.keys():
+            was, now = old.get(rel), new.get(rel)
+            if was == now:
+                assert was is not None
+                files[rel] = was
+                continue
+            ids = (was.doc_ids if was else ()) + (now.doc_ids if now else ())
+            files[rel] = FileRecord(-1, -1, "", tuple(dict.fromkeys(ids)))
+    return Manifest(after.index_dir, roots)
 
 
 def _resolve_roots(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -256,6 +258,81 @@ def test_lost_manifest_is_recovered_by_redoing_the_work(project: Path) -> None:
     report = sync(project / "index", [project / "src"])
     assert len(report.added) == 2 and report.documents_deleted == 0
     assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+
+
+_STOP_AFTER_COMMIT = """
+import os, sys
+from mofasearch.sources import sync
+from mofasearch.writer import Writer
+
+commit = Writer.commit
+
+def commit_then_die(self, *args, **kwargs):
+    commit(self, *args, **kwargs)
+    os._exit(3)  # the process dies between the commit and the final sources list
+
+Writer.commit = commit_then_die
+sync(sys.argv[1], [sys.argv[2]])
+"""
+
+
+def _sync_dying_after_the_commit(index_dir: Path, root: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _STOP_AFTER_COMMIT, str(index_dir), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+
+
+def test_a_file_new_in_a_run_that_died_after_its_commit_is_deleted_with_its_file(
+    project: Path,
+) -> None:
+    """The first run dies after committing a.jsonl and b.jsonl, before the final sources list;
+    b.jsonl is deleted before the next run, which must not keep b1 with no file owning it."""
+    _sync_dying_after_the_commit(project / "index", project / "src")
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    (project / "src" / "b.jsonl").unlink()
+    report = sync(project / "index", [project / "src"])
+    assert report.ok and [Path(p).name for p in report.removed] == ["b.jsonl"]
+    assert indexed_ids(project / "index") == {"a1", "a2"}
+    again = sync(project / "index")
+    assert not (again.added or again.changed or again.removed) and again.documents_deleted == 0
+
+
+def test_a_document_renamed_in_a_run_that_died_after_its_commit_goes_with_its_file(
+    project: Path,
+) -> None:
+    sync(project / "index", [project / "src"])
+    write_passages(project / "src" / "b.jsonl", [("b2", "日露修好150周年の記念行事")])
+    _sync_dying_after_the_commit(project / "index", project / "src")
+    assert indexed_ids(project / "index") == {"a1", "a2", "b2"}
+    (project / "src" / "b.jsonl").unlink()
+    sync(project / "index")
+    assert indexed_ids(project / "index") == {"a1", "a2"}
+
+
+def test_a_run_that_died_before_its_commit_is_redone(project: Path) -> None:
+    """Dying after the sources list of the coming commit is saved but before the commit: the
+    files it names are read again and the index is as if the run had finished."""
+    script = _STOP_AFTER_COMMIT.replace("commit(self, *args, **kwargs)\n", "")
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project / "index"), str(project / "src")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert indexed_ids(project / "index") == set()
+    report = sync(project / "index")
+    assert report.ok and sorted(Path(p).name for p in report.added + report.changed) == [
+        "a.jsonl",
+        "b.jsonl",
+    ]
+    assert indexed_ids(project / "index") == {"a1", "a2", "b1"}
+    again = sync(project / "index")
+    assert not (again.added or again.changed or again.removed)
 
 
 def test_empty_folder_gives_an_empty_index(tmp_path: Path) -> None:
