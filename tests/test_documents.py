@@ -45,6 +45,22 @@ def test_walk_skips_readme_license_hidden_and_is_sorted(tmp_path: Path) -> None:
     assert [d.id for d in load(tmp_path)] == ["a.md", "b.txt", "sub/c.txt"]
 
 
+def test_a_link_to_a_file_the_walk_reads_is_not_read_again(tmp_path: Path) -> None:
+    """A file reached twice (itself and a link in the same walk, or two links) would be two
+    documents with every hit twice; a link to a file outside the walk is read."""
+    write(tmp_path / "src" / "b.txt", "本文です。")
+    write(tmp_path / "outside.txt", "外の文書。")
+    (tmp_path / "src" / "a_link.txt").symlink_to("b.txt")  # sorted before its target
+    (tmp_path / "src" / "sub").mkdir()
+    (tmp_path / "src" / "sub" / "c.txt").symlink_to(tmp_path / "src" / "b.txt")
+    (tmp_path / "src" / "x.txt").symlink_to(tmp_path / "outside.txt")
+    (tmp_path / "src" / "y.txt").symlink_to(tmp_path / "outside.txt")
+    files = [
+        p.relative_to(tmp_path / "src").as_posix() for p in iter_source_files(tmp_path / "src")
+    ]
+    assert files == ["b.txt", "x.txt"]
+
+
 def test_single_file_id_is_relative_to_its_folder(corpus: Path) -> None:
     [document] = list(load(corpus / APEC))
     assert document.id == APEC

@@ -49,7 +49,8 @@ def iter_source_files(
 ) -> Iterator[Path]:
     """The files ``load`` reads under ``path``, sorted, skipping README*, LICENSE* and hidden ones.
 
-    A file path yields itself. Symbolic links to directories are not followed (no cycles). A
+    A file path yields itself. Symbolic links to directories are not followed (no cycles); a
+    symbolic link to a file is read unless the walk reads that file already. A
     folder that holds :data:`INDEX_MARKER` is a mofasearch index, not a source: it is skipped with
     everything under it, so ``mofasearch index .`` never reads the index it is writing (its
     segments, lock and metadata) nor any other index kept among the sources.
@@ -76,16 +77,46 @@ def iter_source_files(
             raise problem from error
         on_error(folder, problem)
 
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root, onerror=walk_error):
         if INDEX_MARKER in files:
             log.info("skipping %s: it holds a mofasearch index", folder)
             dirs[:] = []
             continue
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            file = Path(folder, name)
-            if not _skipped(name) and _is_file(file):
-                yield file
+        found.extend(
+            Path(folder, name)
+            for name in sorted(files)
+            if not _skipped(name) and _is_file(Path(folder, name))
+        )
+    yield from _without_repeated_links(found)
+
+
+def _without_repeated_links(files: list[Path]) -> Iterator[Path]:
+    """``files`` without a symbolic link to a file that is among them already (as itself or
+    through an earlier link): one file read twice would be two documents, every hit twice."""
+    links = [os.path.islink(f) for f in files]
+    if not any(links):
+        yield from files
+        return
+    seen = {_identity(f) for f, link in zip(files, links, strict=True) if not link}
+    for file, link in zip(files, links, strict=True):
+        if link:
+            identity = _identity(file)
+            if identity is not None and identity in seen:
+                log.info("skipping %s: it links to a file read already", file)
+                continue
+            seen.add(identity)
+        yield file
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file ``path`` leads to (None when it cannot be examined)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _is_file(path: Path) -> bool:
