@@ -51,9 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_whoosh_compile_warnings()
     _raw_file_names()
     parser = build_parser()
-    shielded, originals = _shield_negations(sys.argv[1:] if argv is None else argv)
+    shielded, originals = _shield_negations(
+        sys.argv[1:] if argv is None else argv, _value_options(parser, "search")
+    )
     _Parser.originals = originals
-    args = parser.parse_args(_join_dash_values(shielded))
+    args, extra = parser.parse_known_args(_join_dash_values(shielded))
+    if extra and getattr(args, "run", None) is cmd_search and _words(extra):
+        args.query = [*args.query, *(w for w in extra if w != "--")]  # `京都 --json 批准`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     for name, value in vars(args).items():
         if isinstance(value, str) and value in originals:
             setattr(args, name, originals[value])
@@ -118,24 +124,54 @@ def _internal_error(exc: BaseException) -> int:
     return EXIT_ERROR
 
 
-def _shield_negations(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+def _shield_negations(
+    argv: Sequence[str], search_values: frozenset[str] = frozenset()
+) -> tuple[list[str], dict[str, str]]:
     """``-批准`` (a query excluding 批准) given as a query, not taken for an unknown option.
 
     argparse reads any word that starts with "-" as an option. Our options are ASCII words, so
     a word holding other text (``-批准``, ``-title:京都``) or a ``-`` before a phrase or a group
     (``-"日露修好"``) is passed in the full-width form the query language reads the same
-    (``－批准``) and given back as typed once parsed (the map returned).
+    (``－批准``) and given back as typed once parsed (the map returned). After ``search``, whose
+    only one-dash option is ``-h``, so is an ASCII word (``-APEC``), unless it is the value of
+    one of ``search_values`` (the options that take one: ``--category -x`` stays an error).
     """
     out: list[str] = []
     originals: dict[str, str] = {}
+    searching = next((a for a in argv if not a.startswith("-")), None) == "search"
     for arg in argv:
         negation = len(arg) > 1 and arg[0] == "-" and (not arg.isascii() or arg[1] in '"(')
+        if searching and not negation and len(arg) > 1 and arg[0] == "-" and arg[1] != "-":
+            negation = arg != "-h" and not (out and out[-1] in search_values)
         if "--" not in out and negation:
             shielded = "\uff0d" + arg[1:]
             originals[shielded] = arg
             arg = shielded
         out.append(arg)
     return out, originals
+
+
+def _words(extra: Sequence[str]) -> bool:
+    """Whether what argparse left over is query words (the QUERY words after an option are
+    left over: its positional takes one run of words), none of them an unknown option."""
+    after_dashes = False
+    for word in extra:
+        if word == "--":
+            after_dashes = True
+        elif word.startswith("-") and not after_dashes:
+            return False
+    return True
+
+
+def _value_options(parser: argparse.ArgumentParser, command: str) -> frozenset[str]:
+    """The option strings of ``command`` that take a value."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub = action.choices[command]
+            return frozenset(
+                name for a in sub._actions if a.nargs != 0 for name in a.option_strings
+            )
+    return frozenset()
 
 
 def _join_dash_values(argv: Sequence[str]) -> list[str]:

@@ -406,6 +406,26 @@ def test_words_given_apart_are_one_query(main: Main) -> None:
     assert apart.json()["hits"] == together.json()["hits"] != []
 
 
+def test_an_ascii_negated_word_and_words_after_options_are_the_query(main: Main) -> None:
+    """`mofasearch search 首脳 -APEC` and `首脳 --json 京都`: argparse took `-APEC` for an
+    unknown option, and the words after an option for unrecognized arguments."""
+    typed = main("search", "首脳", "--json", "-APEC")
+    assert typed.code == 0, typed.err
+    assert typed.json()["query"] == "首脳 -APEC"
+    same = main("search", "首脳 NOT APEC", "--json")
+    assert typed.json()["hits"] == same.json()["hits"] != []
+    assert typed.json()["total"] < main("search", "首脳", "--json").json()["total"]
+    later = main("search", "首脳", "--limit", "5", "京都", "--json")
+    assert later.code == 0, later.err
+    assert later.json()["query"] == "首脳 京都"
+    # still usage errors: an unknown long option, a word after a command without a query,
+    # and a dash value of an option that takes one
+    assert "unrecognized arguments: --bogus " in advice(main("search", "首脳", "--bogus"), 2)
+    assert "unrecognized arguments: extra " in advice(main("stats", "extra"), 2)
+    assert "expected one argument" in advice(main("search", "首脳", "--category", "-x"), 2)
+    assert main("search", "-h").code == 0
+
+
 def test_a_shielded_word_is_named_as_typed_in_usage_errors(main: Main) -> None:
     line = advice(main("stats", "-批准"), 2)
     assert "unrecognized arguments: -批准 " in line, line
