@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from mofasearch.scoring import RankingConfig, contributions
-from mofasearch.search import SearchRequest, answer_factor, evaluate, fill_needed
+from mofasearch.search import (
+    SearchRequest,
+    accumulate,
+    answer_factor,
+    evaluate,
+    fill_candidates,
+    fill_needed,
+)
 from mofasearch.snapshot import Snapshot
 
 
@@ -41,13 +48,13 @@ def explain(
         lines.append((weight * part, fieldname, text, weight, part))
     lines.sort(key=lambda line: -line[0])
     matched = "matches" if result.empty is False and mask[docnum] else "does not match"
+    factor = answer_factor(snapshot, result, config)
     # a question with few matches is followed by sections that share only its characters
     follows = (
         matched != "matches"
         and total > 0
-        and fill_needed(snapshot, SearchRequest(query), result, mask, config)
+        and _follows(snapshot, query, docnum, mask, result, config, factor)
     )
-    factor = answer_factor(snapshot, result, config)
     times = 1.0 if factor is None else float(factor[docnum])
     if times != 1.0:
         head = (
@@ -65,3 +72,30 @@ def explain(
     if follows:
         body.append("  (it shares only character bigrams: a search lists it after the matches)")
     return "\n".join([head, *body])
+
+
+def _follows(
+    snapshot: Snapshot,
+    query: str,
+    docnum: int,
+    mask: np.ndarray,
+    result: Any,
+    config: RankingConfig,
+    factor: np.ndarray | None,
+) -> bool:
+    """Whether a search for ``query`` lists the section after its matches, grouped by document
+    or not: only the best of the sections sharing its bigrams follow
+    (:data:`~mofasearch.search.FILL_UNITS`), and a
+    grouped search leaves out the documents already matched."""
+    scores: np.ndarray | None = None
+    for grouped in (False, True):
+        request = SearchRequest(query, group_by_document=grouped)
+        if not fill_needed(snapshot, request, result, mask, config):
+            continue
+        if scores is None:
+            scores = accumulate(snapshot, result.terms, config)
+            if factor is not None:
+                scores = scores * factor
+        if np.any(fill_candidates(snapshot, request, result, mask, scores, config) == docnum):
+            return True
+    return False
