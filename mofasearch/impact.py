@@ -21,7 +21,10 @@ carries them over from the merged segments' files. That spares Whoosh's per-post
 the two fields with the most postings.
 
 The file is named after the segment id, so Whoosh's own clean-up deletes it with its segment.
-A missing or unreadable file only costs speed: the reader falls back to Whoosh's postings.
+A missing file only costs speed: the reader falls back to Whoosh's postings (a segment
+written with too many postings for a side-car has none, and no side-only postings). One that
+is there but unreadable is damage: a search that needs its side-only fields raises an error
+naming it, since they have no other copy.
 Nothing is unpickled (``allow_pickle`` never enters), so a crafted file cannot run code.
 """
 
@@ -375,6 +378,8 @@ class PostingsFile:
         arrays = {}
         self._where: dict[str, tuple[int, np.dtype]] = {}
         for name, (offset, dtype, count) in header["arrays"].items():
+            if type(offset) is not int or type(count) is not int or offset < 0 or count < 0:
+                raise ValueError(f"array {name} out of place")
             arrays[name] = np.frombuffer(
                 buffer, dtype=np.dtype(dtype), count=count, offset=start + offset
             )
@@ -459,13 +464,24 @@ class PostingsFile:
 
 
 def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
-    """The side-car of the segment, or None (absent or unreadable: Whoosh postings are used)."""
+    """The side-car of the segment, or None when the segment has none (Whoosh postings are
+    used, and its side-only fields hold nothing).
+
+    A file that is there but cannot be read as a side-car (truncated, overwritten) is a
+    DamagedPostingsError naming it: the side-only fields have no other copy, so reading on
+    without it would silently drop their matches (and a merge would drop them for good). An
+    OSError opening it is raised as it is: a passing failure (too many open files) must not be
+    taken for a segment without a side-car.
+    """
     name = filename(segment_id)
     try:
         if not storage.file_exists(name):
             return None
         if isinstance(storage, FileStorage):
-            fd = os.open(os.path.join(storage.folder, name), os.O_RDONLY)
+            try:
+                fd = os.open(os.path.join(storage.folder, name), os.O_RDONLY)
+            except FileNotFoundError:  # removed with its segment by a commit since listed
+                return None
             try:
                 mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
                 if hasattr(mapped, "madvise") and hasattr(mmap, "MADV_RANDOM"):
@@ -480,6 +496,19 @@ def open_postings(storage: Any, segment_id: str) -> PostingsFile | None:
         finally:
             f.close()
         return PostingsFile(data, name=name)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring unreadable postings file %s: %s", name, exc)
-        return None
+    except _UNREADABLE as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise DamagedPostingsError(f"{name}: not a readable postings file ({detail})") from exc
+
+
+#: what reading a side-car's header and laying out its arrays raises on bytes that are not one
+#: (an empty file cannot be mapped: a ValueError too)
+_UNREADABLE: tuple[type[Exception], ...] = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    struct.error,
+    RecursionError,
+)

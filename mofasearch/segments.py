@@ -21,7 +21,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.reading import TermNotFound
 
-from mofasearch.impact import PostingsFile
+from mofasearch.impact import DamagedPostingsError, PostingsFile
 from mofasearch.schema import SIDE_FIELDS
 from mofasearch.scoring import byte_length_table
 
@@ -37,6 +37,11 @@ def _length_table() -> np.ndarray:
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
+
+#: what a cached posting list or contribution costs besides its arrays' data (its key, the
+#: tuple, the array objects), counted so that a cache of many short or empty lists (terms of
+#: distinct queries that match nothing) stays within its byte budget too
+ENTRY_BYTES = 256
 
 
 def segment_postings(reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -86,11 +91,20 @@ class SegmentCache:
     #: bytes of Whoosh posting lists kept per segment (used only where no side-car exists)
     MAX_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, segid: str, doccount: int, side: PostingsFile | None = None) -> None:
+    def __init__(
+        self,
+        segid: str,
+        doccount: int,
+        side: PostingsFile | None = None,
+        damage: str | None = None,
+    ) -> None:
         self.segid = segid
         self.doccount = doccount
         #: the segment's side-car postings (scored fields), when the writer left one
         self.side = side
+        #: why the segment's side-car file could not be read, when it is there but damaged:
+        #: its side-only fields are then unknown, not empty
+        self.damage = damage
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._bytes = 0
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -105,6 +119,7 @@ class SegmentCache:
             if found is not None:
                 return found
         if fieldname in SIDE_FIELDS:  # no side-car here: the field has no postings
+            self.check_side()
             return EMPTY_IDS, EMPTY_TF
         key = (fieldname, text)
         with self._lock:
@@ -116,11 +131,17 @@ class SegmentCache:
         with self._lock:
             if key not in self._postings:
                 self._postings[key] = found
-                self._bytes += found[0].nbytes + found[1].nbytes
+                self._bytes += ENTRY_BYTES + found[0].nbytes + found[1].nbytes
             while self._bytes > self.MAX_BYTES and len(self._postings) > 1:
                 _, (ids, tf) = self._postings.popitem(last=False)
-                self._bytes -= ids.nbytes + tf.nbytes
+                self._bytes -= ENTRY_BYTES + ids.nbytes + tf.nbytes
         return found
+
+    def check_side(self) -> None:
+        """DamagedPostingsError when the side-only fields are lost to a damaged side-car (a
+        new error each time: one raised again and again would grow its traceback)."""
+        if self.damage is not None:
+            raise DamagedPostingsError(self.damage)
 
     #: stored-field dicts kept per segment (hits of popular sections skip the unpickling)
     MAX_STORED = 4096
@@ -142,6 +163,7 @@ class SegmentCache:
         """Decoded (lossy, as Whoosh scores with) length of the field in every document."""
         found = self._lengths.get(fieldname)
         if found is None and fieldname in SIDE_FIELDS:
+            self.check_side()
             side = self.side.lengths(fieldname) if self.side is not None else None
             found = (
                 np.zeros(self.doccount, dtype=np.float64)

@@ -20,6 +20,7 @@ snapshot's lock; the numpy work runs outside it.
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import threading
 import weakref
@@ -28,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from mofasearch.impact import open_postings
+from mofasearch.impact import DamagedPostingsError, open_postings
 from mofasearch.schema import SIDE_FIELDS, label_parts
 from mofasearch.scoring import RankingConfig, rsj_idf
-from mofasearch.segments import SegmentCache
+from mofasearch.segments import ENTRY_BYTES, SegmentCache
+
+log = logging.getLogger("mofasearch.snapshot")
 
 #: bytes of contribution arrays kept per snapshot (least recently used dropped first)
 MAX_CONTRIBUTION_BYTES = 96 * 1024 * 1024
@@ -39,6 +42,9 @@ MAX_CONTRIBUTION_BYTES = 96 * 1024 * 1024
 MAX_MEMO_BYTES = 48 * 1024 * 1024
 #: ranking configurations a snapshot keeps a memo for
 MAX_MEMO_CONFIGS = 4
+#: length-norm arrays (one per field and k1/b setting) a snapshot keeps: a few configurations'
+#: worth, however many a long-running process searches with
+MAX_NORM_ARRAYS = 32
 
 
 class TermMemo:
@@ -48,11 +54,13 @@ class TermMemo:
     The scoring caches behind :func:`mofasearch.scoring.contributions` are keyed by the
     settings each formula reads, which costs tens of microseconds a lookup in Python; a query
     looks up fifty terms or more, so the ranker keeps its own plain-dict memo per snapshot and
-    configuration (least recently used dropped first, bounded in bytes).
+    configuration (least recently used dropped first, bounded in bytes: every array an entry
+    holds counts, and so does the entry itself).
     """
 
     def __init__(self, max_bytes: int = MAX_MEMO_BYTES) -> None:
         self.items: OrderedDict[tuple[str, str, float], tuple[Any, ...]] = OrderedDict()
+        self._sizes: dict[tuple[str, str, float], int] = {}
         self.bytes = 0
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
@@ -66,14 +74,20 @@ class TermMemo:
         return found
 
     def put(self, key: tuple[str, str, float], value: tuple[Any, ...], size: int) -> None:
+        """Keeps ``value``, counted as at least ``size`` bytes: as its arrays and the entry's
+        own cost when they are more (arrays shared with the contribution cache count here too,
+        as the memo can keep them after that cache dropped them)."""
+        held = ENTRY_BYTES + sum(part.nbytes for part in value if isinstance(part, np.ndarray))
+        size = max(int(size), held)
         with self.lock:
             if key in self.items:
                 return
             self.items[key] = value
+            self._sizes[key] = size
             self.bytes += size
             while self.bytes > self.max_bytes and len(self.items) > 1:
-                _, dropped = self.items.popitem(last=False)
-                self.bytes -= dropped[-1]
+                dropped, _ = self.items.popitem(last=False)
+                self.bytes -= self._sizes.pop(dropped)
 
 
 class Snapshot:
@@ -94,8 +108,7 @@ class Snapshot:
             segid = reader._segment.segment_id()
             cache = segment_caches.get(segid)
             if cache is None:
-                side = open_postings(storage, segid) if storage is not None else None
-                cache = SegmentCache(segid, reader.doc_count_all(), side)
+                cache = _segment_cache(storage, segid, reader.doc_count_all())
                 segment_caches[segid] = cache
             self.leaves.append((reader, offset, cache))
         self.live = np.ones(self.size, dtype=bool)
@@ -107,7 +120,7 @@ class Snapshot:
         self._contrib_bytes = 0
         self._contrib_lock = threading.Lock()
         self._avgfl: dict[str, float] = {}
-        self._norms: dict[tuple[str, float, float], np.ndarray] = {}
+        self._norms: OrderedDict[tuple[str, float, float], np.ndarray] = OrderedDict()
         self._memos: OrderedDict[Any, TermMemo] = OrderedDict()
         self._columns: dict[str, Any] | None = None
         self._factors: dict[tuple[str, float], np.ndarray | None] = {}
@@ -154,6 +167,8 @@ class Snapshot:
         found = self._avgfl.get(fieldname)
         if found is None:
             if fieldname in SIDE_FIELDS:
+                for _, _, cache in self.leaves:
+                    cache.check_side()
                 total = sum(
                     cache.side.length_totals.get(fieldname, 0.0)
                     for _, _, cache in self.leaves
@@ -181,6 +196,8 @@ class Snapshot:
             found = k1 * ((1.0 - b) + b * lengths / avgfl)
             with self._contrib_lock:
                 self._norms[key] = found
+                while len(self._norms) > MAX_NORM_ARRAYS:
+                    self._norms.popitem(last=False)
         return found
 
     def leaf_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -222,10 +239,10 @@ class Snapshot:
         with self._contrib_lock:
             if key not in self._contrib:
                 self._contrib[key] = found
-                self._contrib_bytes += found[0].nbytes + found[1].nbytes
+                self._contrib_bytes += ENTRY_BYTES + found[0].nbytes + found[1].nbytes
             while self._contrib_bytes > MAX_CONTRIBUTION_BYTES and len(self._contrib) > 1:
                 _, (ids, contrib) = self._contrib.popitem(last=False)
-                self._contrib_bytes -= ids.nbytes + contrib.nbytes
+                self._contrib_bytes -= ENTRY_BYTES + ids.nbytes + contrib.nbytes
         return found
 
     def term_memo(self, config: RankingConfig) -> TermMemo:
@@ -418,6 +435,19 @@ class Snapshot:
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_TF = np.zeros(0, dtype=np.float32)
+
+
+def _segment_cache(storage: Any, segid: str, doccount: int) -> SegmentCache:
+    """A new segment's cache with its side-car postings; a damaged side-car is remembered as
+    such (searches needing its side-only fields then raise), not taken for an absent one."""
+    if storage is None:
+        return SegmentCache(segid, doccount)
+    try:
+        side = open_postings(storage, segid)
+    except DamagedPostingsError as exc:
+        log.warning("damaged postings file: %s", exc)
+        return SegmentCache(segid, doccount, damage=str(exc))
+    return SegmentCache(segid, doccount, side)
 
 
 def _close_searcher(searcher: Any) -> None:
