@@ -431,9 +431,9 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
             also = ", ".join(_section_label(o["section"], (o["heading"],)) for o in others[:5])
             extra = f" and {len(others) - 5} more" if len(others) > 5 else ""
             print(f"    also: {also}{extra}")
-    unit = "documents" if getattr(res, "grouped", True) else "sections"
     first, last = offset + 1, offset + len(hits)
-    print(f"-- {first}–{last} of {res.total} {unit}, {res.took_ms:.1f} ms")
+    # the command line searches grouped by document (the library's default)
+    print(f"-- {first}–{last} of {res.total} documents, {res.took_ms:.1f} ms")
 
 
 def _hit_line(rank: int, hit: Any) -> str:
