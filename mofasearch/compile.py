@@ -169,6 +169,11 @@ class Compiler:
     def _empty(self) -> np.ndarray:
         return np.zeros(self.snapshot.size, dtype=bool)
 
+    def _found(self, mask: np.ndarray | None) -> bool:
+        """Whether ``mask`` holds a live section (None: every section). A deleted section stays
+        in its segment's postings until a merge; it must not decide what a query means."""
+        return mask is None or bool(np.any(mask & self.snapshot.live))
+
     def _weight(self, name: str) -> float:
         """A term's multiplier in a field: under BM25F the word fields' weights are inside the
         combined term frequency (:func:`mofasearch.scoring.contributions`), so there only the query weight is."""
@@ -194,7 +199,7 @@ class Compiler:
         if (
             set(fields) <= set(WORD_FIELDS)
             and len(fields) > 1
-            and _KANA.match(node.text)
+            and _KANA.match(unicodedata.normalize("NFKC", node.text))
             and self.config.weight("reading") > 0
         ):
             readings = list(dict.fromkeys(self._terms("reading", node.text)))
@@ -232,7 +237,7 @@ class Compiler:
             return
         for term in bigrams:
             result.terms.append(("bigram", term, weight))
-        if not result.mask.any() and self.config.bigram_fallback:
+        if not self._found(result.mask) and self.config.bigram_fallback:
             counts = np.zeros(self.snapshot.size, dtype=np.int32)
             for term in bigrams:
                 counts += self.snapshot.postings_mask("bigram", term)
@@ -381,7 +386,7 @@ class Compiler:
     def _prose_and(self, children: list[Node], parts: list[Evaluation]) -> Evaluation:
         """MUST the phrases, SHOULD the bare text (Lucene's BooleanQuery): see the module doc."""
         kept = [
-            (isinstance(child, Text) or _nowhere(part), part)
+            (isinstance(child, Text) or not self._found(part.mask), part)
             for child, part in zip(children, parts, strict=True)
             if not part.empty
         ]
@@ -417,11 +422,6 @@ class Compiler:
             result.highlight |= part.highlight
             result.readings |= part.readings
         return result
-
-
-def _nowhere(part: Evaluation) -> bool:
-    """A part that matches no section at all (a quote the text words differently)."""
-    return part.mask is not None and not part.mask.any()
 
 
 def is_prose(text: str) -> bool:
