@@ -43,9 +43,9 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 | `title:京都`, `title:"日露首脳会談"`, `heading:(京都 OR 非核化)` | matches in the title / section heading only |
 | `section:3` | section 3 and its subsections (3.(1), 3.(2), …); `section:3.(2)`, `section:３．（２）` |
 | `category:会談・訪問`, `category:小泉総理大臣`, `category:"会談・訪問 › 小泉総理大臣"` | documents of that category; a MOFA page's category is its breadcrumb trail, and any level of it (or a run of levels) selects the page |
-| `date:2004`, `date:2004-06`, `date:2004-06-10` | documents dated in that year / month / day |
-| `date:平成16`, `date:平成16年6月`, `date:令和元年`, `date:H16` | Japanese era years (明治 大正 昭和 平成 令和) |
-| `date:2002-01-01..2003-12-31`, `date:2003..2005`, `date:..2003`, `date:2003..` | date ranges (inclusive; `~` and `〜` work too) |
+| `date:2004`, `date:2004-06`, `date:2004-06-10` | documents dated in that year / month / day (`2004/6/10` and `2004.6.10` too) |
+| `date:平成16`, `date:平成16年6月`, `date:令和元年`, `date:H16`, `date:H16.6.10` | Japanese era years (明治 大正 昭和 平成 令和) |
+| `date:2002-01-01..2003-12-31`, `date:2003..2005`, `date:2003-2005`, `date:..2003`, `date:2003..` | date ranges (inclusive; `~` and `〜` work too) |
 
 - `AND`, `OR` and `NOT` are operators only as whole upper-case words; `and`/`or` are ordinary words.
   `NOT` binds tightest, then `AND` (also implied between items), then `OR`:

@@ -23,7 +23,9 @@ ERAS: dict[str, tuple[int, int | None]] = {
 _ERA_LETTERS = {"M": "明治", "T": "大正", "S": "昭和", "H": "平成", "R": "令和"}
 
 _YEAR = r"(?:(?P<era>明治|大正|昭和|平成|令和|[MTSHR])(?P<eyear>\d{1,2}|元)|(?P<year>\d{4}))"
-_ISO_DATE = re.compile(_YEAR + r"(?:[-/](?P<month>\d{1,2})(?:[-/](?P<day>\d{1,2}))?)?", re.I)
+_ISO_DATE = re.compile(_YEAR + r"(?:[-/.](?P<month>\d{1,2})(?:[-/.](?P<day>\d{1,2}))?)?", re.I)
+#: ``2003-2005``: two years joined by a hyphen, which no single date reads as
+_YEAR_SPAN = re.compile(r"(\d{4})-(\d{4})")
 _JA_DATE = re.compile(_YEAR + r"年(?:(?P<month>\d{1,2})月(?:(?P<day>\d{1,2})日)?)?", re.I)
 _RANGE_SEPARATORS = ("..", "~", "〜")
 
@@ -41,7 +43,8 @@ def _year(match: re.Match[str]) -> int:
 
 
 def date_bounds(text: str) -> tuple[datetime.date, datetime.date]:
-    """First and last day of a year, month or day: ``2004``, ``2004-06``, ``平成16年6月10日``."""
+    """First and last day of a year, month or day: ``2004``, ``2004-06``, ``平成16年6月10日``;
+    the parts may also be joined by ``/`` or ``.`` (``2004/6/10``, ``H16.6.10``)."""
     value = "".join(unicodedata.normalize("NFKC", text).split())
     match = _ISO_DATE.fullmatch(value) or _JA_DATE.fullmatch(value)
     if match is None:
@@ -61,8 +64,12 @@ def date_bounds(text: str) -> tuple[datetime.date, datetime.date]:
 
 
 def date_range(text: str) -> tuple[datetime.date | None, datetime.date | None]:
-    """``A``, ``A..B``, ``..B`` or ``A..`` (also ``A~B``/``A〜B``) -> inclusive (since, until)."""
+    """``A``, ``A..B``, ``..B`` or ``A..`` (also ``A~B``/``A〜B``, and ``2003-2005`` for two
+    years) -> inclusive (since, until)."""
     value = unicodedata.normalize("NFKC", text)
+    span = _YEAR_SPAN.fullmatch("".join(value.split()))
+    if span:
+        value = f"{span[1]}..{span[2]}"
     for separator in _RANGE_SEPARATORS:
         if separator in value:
             low, _, high = value.partition(separator)
