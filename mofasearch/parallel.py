@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import queue
 import traceback
+from multiprocessing.connection import wait
 from typing import Any
 
 from mofasearch.documents.model import Document
@@ -137,6 +138,11 @@ def _safe_codec(segment: Any) -> Any:
     return segment
 
 
+def _died(proc: Any) -> tuple[str, str, str]:
+    proc.join(timeout=_POLL)  # the exit code of a worker whose pipe just closed
+    return ("error", f"the worker died (exit code {proc.exitcode})", "")
+
+
 class ParallelBuilder:
     """The writer's side of the workers: same interface as a local ``SegmentBuilder``."""
 
@@ -190,41 +196,79 @@ class ParallelBuilder:
                 self._check_alive()
 
     def _check_alive(self) -> None:
-        """Raises when a worker died, or when none is left to take the next batch."""
+        """Raises when a worker died, or when none is left to take the next batch (each
+        reported its error and exited: the first report is in the message)."""
         codes = [proc.exitcode for proc in self._procs]
         if any(code for code in codes) or all(code is not None for code in codes):
+            reasons = [
+                message[1]
+                for proc, conn in zip(self._procs, self._results, strict=True)
+                if proc.exitcode is not None
+                and conn.poll(0)
+                and (message := self._receive(proc, conn))[0] != "ok"
+                and message[2]
+            ]
             self.cancel()
-            raise IndexStorageError(f"indexing workers stopped early (exit codes {codes})", None)
+            reason = f": {reasons[0]}" if reasons else ""
+            raise IndexStorageError(
+                f"indexing workers stopped early (exit codes {codes}){reason}", None
+            )
 
     def finish(self) -> tuple[list[Any], list[Placement]]:
         """Every worker's segments (in worker order) and the batches' placements."""
         for _ in self._procs:
             self._put(None)
+        messages = self._collect()
         segments: list[Any] = []
         placements: list[Placement] = []
         errors: list[str] = []
-        for proc, conn in zip(self._procs, self._results, strict=True):
-            message = self._receive(proc, conn)
+        for message in messages:
             if message[0] == "ok":
                 base = len(segments)
                 segments.extend(_safe_codec(segment) for segment in message[1])
                 placements.extend(Placement(p.batch, base + p.segment, p.start) for p in message[2])
             else:
-                log.error("indexing worker failed: %s", message[2])
+                if message[2]:
+                    log.error("indexing worker failed: %s", message[2])
                 errors.append(message[1])
-        self._close()
         if errors:
+            self.cancel()  # a worker may still wait for a batch (see _collect)
             raise MofaSearchError(f"indexing failed in a worker process: {errors[0]}")
+        self._close()
         return segments, placements
 
-    def _receive(self, proc: Any, conn: Any) -> tuple[Any, ...]:
-        while not conn.poll(_POLL):
-            if proc.exitcode is not None and not conn.poll(0):
-                return ("error", f"the worker died (exit code {proc.exitcode})", "")
+    def _collect(self) -> list[tuple[Any, ...]]:
+        """Each worker's message, in worker order, waiting for all of them at once.
+
+        A worker that exits without one (killed, out of memory) ends the wait: the result is
+        an error whatever the others send, and they may never send anything. The queue's
+        reading lock belongs to whichever worker is waiting for a batch; one killed while
+        waiting never releases it, and every other worker then waits for ever.
+        """
+        messages: dict[int, tuple[Any, ...]] = {}
+        while len(messages) < len(self._procs):
+            for i, (proc, conn) in enumerate(zip(self._procs, self._results, strict=True)):
+                if i in messages:
+                    continue
+                if conn.poll(0):
+                    message = self._receive(proc, conn)
+                elif proc.exitcode is not None and not conn.poll(0):
+                    message = _died(proc)
+                else:
+                    continue
+                if message[0] != "ok":
+                    return [message]
+                messages[i] = message
+            if len(messages) < len(self._procs):
+                wait([c for i, c in enumerate(self._results) if i not in messages], _POLL)
+        return [messages[i] for i in range(len(self._procs))]
+
+    @staticmethod
+    def _receive(proc: Any, conn: Any) -> tuple[Any, ...]:
         try:
             return conn.recv()  # type: ignore[no-any-return]
         except EOFError:
-            return ("error", f"the worker died (exit code {proc.exitcode})", "")
+            return _died(proc)
 
     def cancel(self) -> None:
         """Stops the workers at once; their unfinished files go at the next commit."""

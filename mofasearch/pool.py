@@ -58,7 +58,7 @@ class Column:
 
     def __init__(self, dtype: Any, capacity: int = FLUSH) -> None:
         self.dtype = np.dtype(dtype)
-        self.pending = array(_TYPECODES[self.dtype.kind, self.dtype.itemsize])
+        self.pending: array[Any] = array(_TYPECODES[self.dtype.kind, self.dtype.itemsize])
         self._data = self._allocate(max(1, capacity))
         self._size = 0
 

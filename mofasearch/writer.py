@@ -12,7 +12,8 @@ replaced or deleted in the same writer has its sections marked deleted in the ne
 commit, where the builders report where each batch landed.
 
 The writer is a context manager: it commits on success (Whoosh merges small segments as they
-accumulate) and cancels on an exception, so nothing of a failed batch becomes visible.
+accumulate) and cancels on an exception, so nothing of a failed batch becomes visible. Threads
+may share one writer: its methods run one at a time.
 
 A document is checked when it is added (the type of every field a section build reads, a
 non-empty id, and section ids that no other document holds, here or in the committed index:
@@ -28,11 +29,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
@@ -79,10 +82,30 @@ BATCH_SECTIONS = 256
 PARALLEL_MIN_SECTIONS = 512
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _one_at_a_time(
+    method: Callable[Concatenate[Writer, _P], _T],
+) -> Callable[Concatenate[Writer, _P], _T]:
+    """``method`` run under the writer's lock (see ``Writer._guard``)."""
+
+    @functools.wraps(method)
+    def guarded(self: Writer, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with self._guard:
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 class Writer:
     """Adds and deletes documents; ``with ix.writer() as w:`` commits or rolls back."""
 
     def __init__(self, index: Index, *, jobs: int = 1, lock_timeout: float = 0.0) -> None:
+        #: one call at a time: a writer shared by threads (a web app's request handlers) takes
+        #: their documents in turn instead of interleaving two batches in one Whoosh segment
+        self._guard = threading.RLock()
         self._index = index
         self.jobs = max(1, int(jobs))
         try:
@@ -132,6 +155,7 @@ class Writer:
 
     # public -----------------------------------------------------------------------------------
 
+    @_one_at_a_time
     def add(self, doc: Document) -> None:
         """Adds ``doc``, replacing every section of an indexed document with the same id.
 
@@ -151,6 +175,7 @@ class Writer:
             if self._batch_ready():
                 self._hand_over()
 
+    @_one_at_a_time
     def check(self, docs: Sequence[Document], replacing: Iterable[str] = ()) -> None:
         """Raises what ``add`` would raise for any of ``docs`` added in order, adding nothing.
 
@@ -162,12 +187,14 @@ class Writer:
         self._check()
         self._checked(docs, replacing)
 
+    @_one_at_a_time
     def delete(self, doc_id: str) -> None:
         """Deletes every section of the document (nothing happens if it is not indexed)."""
         self._check()
         with self._changing():
             self._forget(doc_id)
 
+    @_one_at_a_time
     def clear(self) -> None:
         """Deletes every document: the indexed ones and those given to this writer so far.
 
@@ -188,6 +215,7 @@ class Writer:
         self._w.segments = []
         self._w._setup_doc_offsets()
 
+    @_one_at_a_time
     def commit(self, *, optimize: bool = False) -> None:
         """Makes the changes visible; ``optimize`` also merges every segment into one.
 
@@ -211,6 +239,7 @@ class Writer:
             segbuild.unhook(self._w)
         self._index._changed()
 
+    @_one_at_a_time
     def cancel(self) -> None:
         """Drops everything given to this writer; the index stays as it was."""
         if self._done:
@@ -397,11 +426,15 @@ class Writer:
         builder, self._builder = self._builder, None
         if builder is not None:
             builder.cancel()
+        w = self._w
         try:
-            if not self._w.is_closed:
-                self._w.cancel()
-        except Exception:  # pragma: no cover - best effort after another failure
+            if not w.is_closed:
+                w.cancel()
+        except Exception:
+            # closing the unfinished segment's files writes to them, which fails again on a
+            # full disk; the lock is released all the same (the files are never listed)
             log.exception("cancelling the Whoosh writer failed")
+            _release(w)
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -522,6 +555,22 @@ class Writer:
 
         w = self._w
         return Searcher(self._index._ix._reader(w.storage, w.schema, w.segments, w.generation))
+
+
+def _release(w: Any) -> None:
+    """What Whoosh's ``SegmentWriter._finish`` does after a cancel, each step on its own."""
+    w.is_closed = True
+    try:
+        w._tempstorage.destroy()
+    except Exception:
+        log.exception("removing the writer's temporary files failed")
+    lock: Any = getattr(w, "writelock", None)
+    # a file lock is held while it has a descriptor (its ``locked`` is never reset)
+    if lock is not None and (lock.fd is not None if hasattr(lock, "fd") else lock.locked):
+        try:
+            lock.release()
+        except Exception:
+            log.exception("releasing the write lock failed")
 
 
 def _foreign(section_id: str, doc_id: str) -> bool:
