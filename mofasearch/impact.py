@@ -21,9 +21,10 @@ carries them over from the merged segments' files. That spares Whoosh's per-post
 the two fields with the most postings.
 
 The file is named after the segment id, so Whoosh's own clean-up deletes it with its segment.
-A missing file only costs speed: the reader falls back to Whoosh's postings (a segment
-written with too many postings for a side-car has none, and no side-only postings). One that
-is there but unreadable is damage: a search that needs its side-only fields raises an error
+Every segment a writer makes gets one; past :data:`MAX_POSTINGS` (a huge merge) it holds the
+side-only fields alone, and the word fields are read from Whoosh's postings, more slowly. A
+missing file (a segment written by a version that gave up on huge segments) costs speed the same
+way, and its segment has no side-only postings. One that is there but unreadable is damage: a search that needs its side-only fields raises an error
 naming it, since they have no other copy.
 Nothing is unpickled (``allow_pickle`` never enters), so a crafted file cannot run code.
 """
@@ -49,7 +50,9 @@ log = logging.getLogger("mofasearch.impact")
 
 MAGIC = b"MFPOST01"
 SUFFIX = ".mfpost"
-#: postings collected per writer before the side-car is given up (memory bound for huge merges)
+#: postings of a segment (all fields) past which its side-car leaves out the word fields (a
+#: huge merge): their postings are read from Whoosh's files instead, more slowly. The side-only
+#: fields are always written: they have no other copy
 MAX_POSTINGS = 40_000_000
 #: postings of a posting pool converted at a time by :meth:`Collector.add_pool`
 POOL_SLICE = 1 << 20
@@ -192,17 +195,16 @@ class Collector:
     def size(self) -> int:
         return len(self.docs) + sum(len(b[1]) for b in self.bulk)
 
-    def to_bytes(self, doccount: int) -> bytes | None:
+    def to_bytes(self, doccount: int) -> bytes:
         """The side-car file's content (see :meth:`to_parts`)."""
-        parts = self.to_parts(doccount)
-        return None if parts is None else b"".join(parts)
+        return b"".join(self.to_parts(doccount))
 
-    def to_parts(self, doccount: int) -> list[Any] | None:
-        """The side-car file's content as buffers to write in order, or None when the segment
-        has too many postings for one. Spends the collector: its postings are released as soon
-        as they are copied, so a segment's peak memory holds them about twice, not four times."""
-        if self.size() > MAX_POSTINGS:
-            return None
+    def to_parts(self, doccount: int) -> list[Any]:
+        """The side-car file's content as buffers to write in order; past
+        :data:`MAX_POSTINGS` without the word fields (neither kept nor declared, so a reader
+        takes them from Whoosh). Spends the collector: its postings are released as soon as
+        they are copied, so a segment's peak memory holds them about twice, not four times."""
+        words = self.fields if self.size() <= MAX_POSTINGS else frozenset()
         tids, docs, weights = (
             # the columns' own memory when nothing was merged in (no copy)
             np.concatenate([column.values()] + [b[n] for b in self.bulk])
@@ -215,13 +217,14 @@ class Collector:
         nkeys = len(self.term_ids) + sum(len(table) for table in self._side_terms.values())
         by_field: dict[str, list[tuple[bytes, int]]] = {}
         for (fieldname, term), tid in self.term_ids.items():  # one pass over the terms
-            by_field.setdefault(fieldname, []).append((term, tid))
+            if fieldname in words:
+                by_field.setdefault(fieldname, []).append((term, tid))
         for fieldname, table in self._side_terms.items():
             by_field.setdefault(fieldname, []).extend(
                 (term.encode("utf-8"), tid) for term, tid in table.items()
             )
         arrays: dict[str, np.ndarray] = {}
-        declared = sorted(self.fields | set(self.side_fields))
+        declared = sorted(words | set(self.side_fields))
         # every field collected, those left without a term too: a reader then knows that a
         # field missing from "fields" has no postings in the segment, not that it was not kept
         header: dict[str, Any] = {
@@ -308,9 +311,6 @@ def _aligned(n: int) -> int:
 
 def write(storage: Any, segment_id: str, collector: Collector, doccount: int) -> None:
     parts = collector.to_parts(doccount)
-    if parts is None:
-        log.info("segment %s: too many postings for a side-car file", segment_id)
-        return
     f = storage.create_file(filename(segment_id))
     try:
         for part in parts:

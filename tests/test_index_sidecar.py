@@ -76,3 +76,43 @@ def test_a_side_car_without_declared_fields_still_reads():
     assert side.postings("heading", "a") is None  # unknown: the caller asks Whoosh
     ids, weights = side.postings("body", "b")
     assert ids.tolist() == [0, 1] and weights.tolist() == [2.0, 1.0]
+
+
+def test_a_segment_past_the_side_car_bound_keeps_its_side_only_fields(
+    tmp_path, corpus, monkeypatch
+):
+    """A merge past ``MAX_POSTINGS`` wrote no side-car, and with it lost the bigram and reading
+    postings (kept nowhere else): matches by bigram or reading vanished for good. Its side-car
+    now holds the side-only fields alone; the word fields are read from Whoosh: the answers are
+    those of the same merge within the bound, scores and all."""
+    from mofasearch import Index, impact, load
+
+    queries = ["日露", "にちろ", "首脳会談で経済協力", "ぷーちん", "京都議定書 批准"]
+
+    def merged(path, bound):  # type: ignore[no-untyped-def]
+        with Index.create(path) as ix:
+            for doc in load(corpus):  # one segment each
+                with ix.writer() as w:
+                    w.add(doc)
+            monkeypatch.setattr(impact, "MAX_POSTINGS", bound)
+            ix.optimize()
+            monkeypatch.undo()
+            assert ix.stats()["segments"] == 1
+            snap = ix._acquire()
+            try:
+                ((_, _, cache),) = snap.leaves
+                fields, declared = set(cache.side.fields), set(cache.side.declared)
+            finally:
+                snap.release()
+            found = [
+                [(h.section_id, h.score) for h in ix.search(q, group_by_document=False)]
+                for q in queries
+            ]
+        return fields, declared, found
+
+    fields, declared, expected = merged(tmp_path / "within", impact.MAX_POSTINGS)
+    assert {"body", "bigram", "reading"} <= fields and all(expected)
+    fields, declared, found = merged(tmp_path / "past", 100)
+    assert fields == {"bigram", "reading"}  # the side-only fields, their only copy
+    assert "body" not in declared  # the word fields are left to Whoosh's postings
+    assert found == expected
