@@ -159,6 +159,26 @@ def test_stop_words_and_question_words() -> None:
     assert {"何", "誰", "どこ", "いつ"} <= words
 
 
+def test_a_kanji_sudachi_does_not_know_is_a_word_not_a_stopped_symbol(tmp_path: Path) -> None:
+    """Sudachi's character table stops at the Basic Multilingual Plane: 𠮷 (of 𠮷野家) and 𩸽
+    came out as symbols, which the chain stops, so they could never be searched for."""
+    from mofasearch import Document, Index, Section
+
+    assert terms(japanese_analyzer(), "𩸽の塩焼き") == ["𩸽", "塩焼き"]
+    assert terms(japanese_analyzer(), "𠮷野家") == ["𠮷", "野家"]
+    assert terms(japanese_analyzer(), "※注意") == ["注意"]  # a real symbol is still stopped
+    [token, *_] = analyze("𠮷野家")
+    assert (token.surface, token.start, token.end, token.stopped) == ("𠮷", 0, 1, False)
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            w.add(Document("a", "魚", [Section("𩸽の塩焼きを食べた。")]))
+            w.add(Document("b", "店", [Section("𠮷野家で食べた。")]))
+        for query, expected in (("𩸽", "a#0"), ("𠮷", "b#0")):
+            [hit] = ix.search(query)
+            assert hit.section_id == expected
+            assert hit.snippet.spans == ((0, 1),)
+
+
 # --- readings, bigrams ----------------------------------------------------------------------
 
 

@@ -117,6 +117,7 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
         return out
     tok = sudachi.tokenizer(key, mode)
     kinds, _ = _pos_classes(key)
+    noun = _common_noun_id(key)
     numerals: list[int] = []
     for offset, piece in sudachi.chunks(text):
         # Sudachi sees the piece without invisible characters (see normalize); a piece of
@@ -135,10 +136,10 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
         out.morphemes.append(ms)
         splits = _SPLITS.setdefault(key, {}) if mode != "A" else None
         if where is None:
-            _append(out, ms, clean, offset, base, kinds, splits, numerals)
+            _append(out, ms, clean, offset, base, kinds, splits, numerals, noun)
         else:
             first = len(out)
-            _append(out, ms, clean, 0, base, kinds, splits, numerals)
+            _append(out, ms, clean, 0, base, kinds, splits, numerals, noun)
             _remap(out, first, where, offset)
     if numerals:
         repaired = _repair_lexicalized(out, numerals, _common_noun_id(key))
@@ -193,9 +194,14 @@ def _append(
     kinds: tuple[int, ...],
     splits: dict[str, Any] | None,
     numerals: list[int],
+    noun: int,
 ) -> None:
     """Append the records of ``ms``, and to ``numerals`` the index of each numeral record
     (lexicalized words are looked for there only).
+
+    A letter Sudachi's character table does not know (a kanji outside the Basic Multilingual
+    Plane: 𠮷 of 𠮷野家, 𩸽) comes out as a symbol, which every chain stops, so it could never
+    be searched for; such a unit of letters is recorded as a common noun (``noun``).
 
     ``splits`` memoizes A splits by surface (checked against the word id), so a word that
     recurs is split by Sudachi once per process; None means no splitting (mode A).
@@ -220,6 +226,8 @@ def _append(
                     subs = _place(subs, start + offset)
         elif kind == numeral:
             numerals.append(len(out))
+        elif kind == _SYMBOL and piece[start:end].isalpha():
+            pos = noun
         append((fold_get(nf) or _fold(nf), pos, start + offset, end + offset, subs, ref))
         ref += 1
 
@@ -265,17 +273,21 @@ _SPLITS: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
 _NEVER_SPLIT = ("助詞", "助動詞", "補助記号", "記号", "空白")
-_KEEP, _SPLIT, _NUMERAL = 0, 1, 2
+_KEEP, _SPLIT, _NUMERAL, _SYMBOL = 0, 1, 2, 3
+#: what Sudachi calls a character its character table does not know (its default category)
+_UNKNOWN_SYMBOL = ("補助記号", "一般", "*", "*", "*", "*")
 
 
 @lru_cache(maxsize=8)
 def _pos_classes(key: tuple[str, ...]) -> tuple[tuple[int, ...], frozenset[int]]:
-    """Per part-of-speech id: kept whole, may split into A units, or numeral; numeral ids."""
+    """Per part-of-speech id: kept whole, may split into A units, numeral, or the symbol an
+    unknown character is tagged with; numeral ids."""
     never = sudachi.pos_table(key, _NEVER_SPLIT)
     numeral = sudachi.pos_table(key, ("名詞,数詞",))
+    names = sudachi.pos_names(key)
     kinds = tuple(
-        _NUMERAL if num else _KEEP if nev else _SPLIT
-        for nev, num in zip(never, numeral, strict=True)
+        _NUMERAL if num else _SYMBOL if name == _UNKNOWN_SYMBOL else _KEEP if nev else _SPLIT
+        for nev, num, name in zip(never, numeral, names, strict=True)
     )
     return kinds, frozenset(i for i, v in enumerate(numeral) if v)
 
