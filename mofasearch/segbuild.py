@@ -36,6 +36,7 @@ from mofasearch import impact, pool
 from mofasearch.analysis.answertypes import answer_type_plan
 from mofasearch.analysis.fastpath import index_plan, span_plan
 from mofasearch.documents.model import Document, Section
+from mofasearch.query.values import section_number
 from mofasearch.schema import SIDE_FIELDS, WORD_FIELDS, label_value, side_analyzer
 from mofasearch.snippets import pack_spans
 
@@ -229,7 +230,14 @@ def _positional_index(plan: Callable[[str], Any], fmt: Any) -> Callable[..., Any
 
 
 def section_tree(number: str) -> list[str]:
-    """``3.(2)`` -> ``["3", "3.(2)"]``: a section's number and its ancestors' numbers."""
+    """``3.(2)`` -> ``["3", "3.(2)"]``: a section's number and its ancestors' numbers, in the
+    form a ``section:`` filter normalizes what it is given to (``３．（２）``, ``3(2)`` and
+    ``§3.(2)`` are ``3.(2)``; a statute's ``附則(平成15年政令第277号)1`` is
+    ``附則.(平成15年政令第277号).1``), so a number written either way is found either way."""
+    try:
+        number = section_number(number)
+    except ValueError:  # not a number the filter reads (none is found by one): kept as written
+        number = "".join(number.split())
     parts = [p for p in number.split(".") if p]
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
@@ -244,7 +252,7 @@ def section_fields(schema: Any, doc: Document, ordinal: int, section: Section) -
         "title": doc.title,
         "heading": heading_path,
         "body": section.text,
-        "section_tree": " ".join(section_tree(section.number.replace(" ", ""))),
+        "section_tree": " ".join(section_tree(section.number)),
         "datenum": date.year * 10000 + date.month * 100 + date.day if date else 0,
         "ordinal": ordinal,
         "title_text": doc.title,

@@ -104,6 +104,42 @@ def test_section_filter_includes_subsections(ix):
     assert {h.section for h in narrow} == {"3.(3)"}
 
 
+def test_a_section_filter_finds_a_number_however_the_section_writes_it(tmp_path):
+    """The filter normalizes what it is given (``３．（２）`` is ``3.(2)``), but sections were
+    indexed with their numbers as written: a hand-made ``３．（２）`` and a statute's
+    ``附則(平成15年政令第277号)1`` were found by no spelling of their number, the one shown in
+    results included; a number holding ・ was not even a valid filter."""
+    from mofasearch import Document, Section
+    from tests.conftest import disk_index
+
+    numbers = {
+        "w": "３．（２）",
+        "s": "附則(平成15年政令第277号)1",
+        "t": "附則(平成17年農林水産省・経済産業省令第8号)",
+        "m": "別記9様式(甲)",
+        "p": "1.(1)",
+    }
+    docs = [
+        Document(f"d{key}", "条約", [Section(f"条約の締結 {key}", number=number, id=key)])
+        for key, number in numbers.items()
+    ]
+    with disk_index(tmp_path, docs) as index:
+
+        def found(section: str) -> set[str]:
+            return {h.section_id for h in index.search("条約", section=section)}
+
+        for key, number in numbers.items():
+            [hit] = [h for h in index.search(f"条約 {key}", group_by_document=False)][:1]
+            assert hit.section == number  # shown as written
+            assert found(number) == found(f"§{number}") == {key}, number
+        assert found("3.(2)") == found("3") == {"w"}
+        assert found("附則.(平成15年政令第277号).1") == {"s"}
+        assert found("附則") == {"s", "t"}
+        assert found("別記9様式") == {"m"}
+        query = index.search("条約 section:附則(平成17年農林水産省・経済産業省令第8号)")
+        assert [h.section_id for h in query] == ["t"]
+
+
 def test_boolean_operators(ix):
     both = ix.search("京都議定書 AND 北朝鮮", group_by_document=False, limit=50)
     for hit in both:

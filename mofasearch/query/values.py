@@ -86,7 +86,9 @@ def date_range(text: str) -> tuple[datetime.date | None, datetime.date | None]:
 
 
 _PARENTHESIZED = re.compile(r"\([^()]+\)")
-_COMPONENT = re.compile(r"[\w-]+|\([\w-]+\)")
+#: one part of a number: anything but the separators (statutes' parts hold ・, as in
+#: 附則(平成17年農林水産省・経済産業省令第8号))
+_COMPONENT = re.compile(r"[^.()\s]+|\([^.()\s]+\)")
 
 
 def section_number(text: str) -> str:
