@@ -126,6 +126,15 @@ def ids(index, query: str) -> set[str]:  # type: ignore[no-untyped-def]
         ("-heading:京都議*", ALL - {"k1"}),
         ("-title:(日* OR 大阪)", {"k1", "k2", "k3", "n1", "n2", "n3"}),
         ("title:日露 heading:Ｇ８", {"o3"}),
+        # a minus after the colon negates the field's value
+        ("title:-日露", ALL - {"o1", "o2", "o3"}),
+        ("title:－日露", ALL - {"o1", "o2", "o3"}),
+        ("京都議定書 heading:-京都", {"k2"}),
+        ('heading:-"日露の関係"', ALL - {"o1"}),
+        ("heading:-(京都 OR 非核化)", ALL - {"k1", "n1"}),
+        ("heading:-京都議*", ALL - {"k1"}),
+        ("date:-2004", {"o1", "o2", "o3", "n1", "n2", "n3"}),
+        ("section:-3", {"k1", "k2", "k3", "o1", "n1", "n2"}),
         ("title:日露 OR heading:京都", {"k1", "o1", "o2", "o3"}),
         # sections: the number and its subsections, full-width too
         ("section:3", {"o2", "o3", "n3"}),

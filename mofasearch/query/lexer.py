@@ -139,6 +139,11 @@ class _Lexer:
         if not attached and colon and name.lower() in FIELDS:
             value_at = start + len(name) + 1
             self.tokens.append(Token("field", name.lower(), start, value_at))
+            opens = i < n and (self.view[i] in _QUOTES or self.view[i] == "(")
+            while rest.startswith("-") and (len(rest) > 1 or opens):
+                # title:-京都 negates the field's value, as title:(-京都) does
+                self.tokens.append(Token("-", self.query[value_at], value_at, value_at + 1, True))
+                value_at, rest = value_at + 1, rest[1:]
             if rest and name.lower() == "section":
                 i = self.section_value(value_at)
             if rest:

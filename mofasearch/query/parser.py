@@ -150,6 +150,11 @@ class _Parser:
 
     def field_value(self, field: Token, depth: int) -> Node:
         value = self.take()  # the lexer guarantees an attached value token follows
+        if value.kind == "-":  # title:-京都, date:-2004: the field's value negated
+            if depth + 1 > MAX_DEPTH:
+                raise self.error(f"query nested more than {MAX_DEPTH} levels deep", value.start)
+            inner = self.field_value(field, depth + 1)
+            return Not(inner, start=field.start, end=inner.end)
         name = field.text
         if name in TEXT_FIELDS:
             if value.kind == "(":

@@ -50,7 +50,8 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 - `AND`, `OR` and `NOT` are operators only as whole upper-case words; `and`/`or` are ordinary words.
   `NOT` binds tightest, then `AND` (also implied between items), then `OR`:
   `a AND b OR c` is `(a AND b) OR c`.
-- `NOT` and `-` apply to one word, phrase, field or parenthesized group.
+- `NOT` and `-` apply to one word, phrase, field or parenthesized group; a `-` right after a
+  field's colon negates its value (`title:-京都` is `-title:京都`).
 - Only the field names above are fields: `10:00`, `http://example.jp` and `foo:bar` are ordinary text.
 - A field's value follows the colon directly: `title:京都`, not `title: 京都`.
 - `「」` and `『』` make a phrase only when balanced; an unmatched one is ordinary text, so a
