@@ -172,7 +172,9 @@ class Compiler:
     def _found(self, mask: np.ndarray | None) -> bool:
         """Whether ``mask`` holds a live section (None: every section). A deleted section stays
         in its segment's postings until a merge; it must not decide what a query means."""
-        return mask is None or bool(np.any(mask & self.snapshot.live))
+        if mask is None:
+            return True
+        return bool(np.any(mask & self.snapshot.live) if self.snapshot.any_deleted else mask.any())
 
     def _weight(self, name: str) -> float:
         """A term's multiplier in a field: under BM25F the word fields' weights are inside the

@@ -112,10 +112,13 @@ class Snapshot:
                 segment_caches[segid] = cache
             self.leaves.append((reader, offset, cache))
         self.live = np.ones(self.size, dtype=bool)
+        #: whether any section is deleted but still in its segment (until a merge drops it)
+        self.any_deleted = False
         for reader, offset, _ in self.leaves:
             deleted = list(reader._segment.deleted_docs()) if reader.has_deletions() else []
             if deleted:
                 self.live[offset + np.asarray(deleted, dtype=np.int64)] = False
+                self.any_deleted = True
         self._contrib: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._contrib_bytes = 0
         self._contrib_lock = threading.Lock()
