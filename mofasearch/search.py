@@ -31,6 +31,7 @@ from mofasearch.errors import QueryTimeoutError
 from mofasearch.query import parse_query
 from mofasearch.results import Hit, Results
 from mofasearch.scoring import RankingConfig, contributions
+from mofasearch.segments import ENTRY_BYTES
 from mofasearch.snapshot import Snapshot
 
 NOTHING_TO_SEARCH = "the query has no searchable words (only particles, symbols or stop words)"
@@ -169,9 +170,10 @@ def scored_terms(
             ids, contrib = contributions(snapshot, fieldname, text, config)
             parts = contrib if weight == 1.0 else contrib * weight
             bound = float(parts.max()) if len(parts) else 0.0
-            size = parts.nbytes if parts is not contrib else 0
-            found = (ids, parts, bound, size + 64)
-            memo.put(key, found, size + 64)
+            # every array it holds counts (shared ones too: the memo may outlive their cache)
+            size = ENTRY_BYTES + ids.nbytes + parts.nbytes
+            found = (ids, parts, bound, size)
+            memo.put(key, found, size)
         if len(found[0]):
             out.append(found)
     return out

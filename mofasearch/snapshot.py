@@ -74,11 +74,9 @@ class TermMemo:
         return found
 
     def put(self, key: tuple[str, str, float], value: tuple[Any, ...], size: int) -> None:
-        """Keeps ``value``, counted as at least ``size`` bytes: as its arrays and the entry's
-        own cost when they are more (arrays shared with the contribution cache count here too,
-        as the memo can keep them after that cache dropped them)."""
-        held = ENTRY_BYTES + sum(part.nbytes for part in value if isinstance(part, np.ndarray))
-        size = max(int(size), held)
+        """Keeps ``value``, counted as ``size`` bytes: the caller counts every array it holds
+        (arrays shared with the contribution cache too, as the memo can keep them after that
+        cache dropped them) and the entry's own cost (:data:`ENTRY_BYTES`)."""
         with self.lock:
             if key in self.items:
                 return
