@@ -477,8 +477,8 @@ def sync(
         if rebuild:
             w.clear()  # the old sections go in the same commit as the new ones arrive
             manifest = Manifest(index_dir)
-        else:
-            manifest = Manifest.load(index_dir)
+        else:  # records are frozen: a copy of each root's table is a copy of the manifest
+            manifest = Manifest(index_dir, {k: dict(v) for k, v in before.roots.items()})
         plan = _plan(manifest, roots, displays)
         report.rejected.extend(plan.unreadable)
         if paths is None:

@@ -142,7 +142,7 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
             _append(out, ms, clean, 0, base, kinds, splits, numerals, noun)
             _remap(out, first, where, offset)
     if numerals:
-        repaired = _repair_lexicalized(out, numerals, _common_noun_id(key))
+        repaired = _repair_lexicalized(out, numerals, noun)
         if repaired is not None:
             out[:] = repaired
     return out
