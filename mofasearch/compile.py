@@ -193,18 +193,12 @@ class Compiler:
             # what a negation excludes is the text as written: each space-separated item's
             # words together, as a phrase (-日露修好 keeps a section with 日露 alone), and every
             # item, as items are ANDed; never any single word or a share of bigrams
-            items = [Phrase(item) for item in node.text.split() if item]
-            return self._combine([self._eval_Phrase(p, fields) for p in items], np.logical_and)
+            # (-にちろ, like にちろ, also means the sections that read so)
+            items = [item for item in node.text.split() if item]
+            return self._combine([self._excluded(item, fields) for item in items], np.logical_and)
         fields = self._scored(fields)
         words, subunits = self._word_weights(node.text)
-        readings: list[str] = []
-        if (
-            set(fields) <= set(WORD_FIELDS)
-            and len(fields) > 1
-            and _KANA.match(unicodedata.normalize("NFKC", node.text))
-            and self.config.weight("reading") > 0
-        ):
-            readings = list(dict.fromkeys(self._terms("reading", node.text)))
+        readings = self._readings(node.text, fields)
         if not words and not readings:
             return Evaluation(None, empty=True)
         result = Evaluation(self._empty())
@@ -222,6 +216,27 @@ class Compiler:
         if set(fields) <= set(WORD_FIELDS) and len(fields) > 1:
             self._add_bigrams(node.text, result)
             result.fill = True
+        return result
+
+    def _readings(self, text: str, fields: tuple[str, ...]) -> list[str]:
+        """The reading-field terms an all-kana text also matches by (none for other text)."""
+        if (
+            set(fields) <= set(WORD_FIELDS)
+            and len(fields) > 1
+            and _KANA.match(unicodedata.normalize("NFKC", text))
+            and self.config.weight("reading") > 0
+        ):
+            return list(dict.fromkeys(self._terms("reading", text)))
+        return []
+
+    def _excluded(self, item: str, fields: tuple[str, ...]) -> Evaluation:
+        """What a negated item excludes: its words as a phrase, or, for kana, every reading."""
+        result = self._eval_Phrase(Phrase(item), fields)
+        readings = self._readings(item, self._scored(fields))
+        if readings:
+            if result.mask is None:
+                result = Evaluation(self._empty())
+            result.mask[self._holding("reading", readings)] = True
         return result
 
     def _score_and_match(self, result: Evaluation, name: str, term: str, weight: float) -> None:

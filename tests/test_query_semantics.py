@@ -266,6 +266,15 @@ def test_half_width_katakana_matches_by_reading_like_full_width(ix):
     assert [(h.section_id, h.score) for h in half] == [(h.section_id, h.score) for h in full]
 
 
+@pytest.mark.parametrize("kana", ["にちろ", "ニチロ", "ﾆﾁﾛ"])
+def test_a_negated_kana_word_excludes_what_the_word_matches(ix, kana):
+    # にちろ matches 日露 by reading, so -にちろ must leave out those very sections
+    matched = ids(ix, kana)
+    assert matched == {"o1", "o2", "o3", "n2"}
+    assert ids(ix, f"-{kana}") == ALL - matched
+    assert ids(ix, f"議論 -{kana}") == {"k3", "n1"}
+
+
 REPLACED = [
     Document("a", "記録", [Section("中国と京都議定書について話した。", id="a#1")]),
     Document("b", "記録", [Section("京都議定書を批准した。", id="b#1")]),

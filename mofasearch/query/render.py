@@ -36,7 +36,7 @@ also be typed full-width (`ＡＮＤ`, `ＯＲ`, `ＮＯＴ`, `：`, `（ ）`, 
 | `京都議定書 批准` | words separated by spaces stay one natural-language text, ranked together |
 | `京都議定書 AND 批准` | sections with both |
 | `京都議定書 OR 温暖化` | sections with either |
-| `京都議定書 NOT 米国`, `京都議定書 -米国` | sections without 米国 (`-` directly before the word); a negated compound excludes it as written, as a phrase: `-日露修好` keeps the sections that hold 日露 but not 日露修好 |
+| `京都議定書 NOT 米国`, `京都議定書 -米国` | sections without 米国 (`-` directly before the word); a negated compound excludes it as written, as a phrase: `-日露修好` keeps the sections that hold 日露 but not 日露修好; a negated kana word also excludes what it matches by reading (`-にちろ` leaves out 日露) |
 | `"日露修好"`, `「日露修好」`, `“日露修好”` | the words as a phrase, in a row (particles and other stop words between them do not count: `"日露関係"` also finds 日露の関係) |
 | `(京都 OR 大阪) AND 首脳` | grouping with parentheses |
 | `議定*` | words starting with 議定 (a stem of several words finds them in a row: `平和条*` finds 平和条約) |
