@@ -140,6 +140,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                 f"--{option.replace('_', '-')}: unknown engine {', '.join(unknown)};"
                 f" known: {', '.join(REGISTRY)}"
             )
+    chosen = {n for n in args.engines.split(",") if n} - set(args.skip_engines.split(","))
+    if args.mofa_variant and "mofasearch" not in chosen:
+        p.error("--mofa-variant: adds rows to the mofasearch engine, which this run leaves out")
     if args.all:
         args.statutes = args.scale = args.cold_start = True
     if args.quick:

@@ -278,6 +278,15 @@ def test_quick_mode_and_unknown_engines():
         engine("elasticsearch")
 
 
+def test_a_variant_without_the_engine_it_varies_is_refused(capsys):
+    # a variant row is made only next to the mofasearch row: without it, none would appear
+    for argv in (["--engines", "bm25s"], ["--skip-engines", "mofasearch"]):
+        with pytest.raises(SystemExit):
+            arguments([*argv, "--mofa-variant", "jobs2:writer.jobs=2"])
+        assert "--mofa-variant" in capsys.readouterr().err
+    assert arguments(["--mofa-variant", "jobs2:writer.jobs=2"]).mofa_variant
+
+
 def test_a_refused_question_counts_as_failed_not_as_a_crash(data, tmp_path):
     mofa = engine("mofasearch")
     if mofa.missing():
