@@ -176,12 +176,15 @@ def load_file(
     if name.endswith(_MARKDOWN_SUFFIXES):
         document = markdown.parse_markdown(text, doc_id=doc_id, fallback_title=_stem(path))
     elif looks_like_html(text) and egov.is_statute(text):
-        return [egov.parse_statute(text, doc_id=doc_id, path=path)]
+        document = egov.parse_statute(text, doc_id=doc_id, path=path)
     elif not looks_like_html(text) and jsonl.looks_like_jsonl(text):
         return jsonl.parse_jsonl(data, path)
     else:
         document = page_document(text, doc_id=doc_id, fallback_title=_stem(path))
-    if not document.sections:  # an empty page or Markdown file (its title is only the file name)
+    if not document.sections:
+        # an empty page or Markdown file (its title is only the file name), or a statute page
+        # with no provision (cut off after its header): nothing to index, and the writer would
+        # refuse the document without naming the file
         raise DocumentParseError("no text found in the file", path)
     return [document]
 
