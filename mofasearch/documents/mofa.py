@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from mofasearch.documents.dates import date_line, date_of
 from mofasearch.documents.htmltext import HtmlText, html_blocks, looks_like_html
 from mofasearch.documents.model import Document, Section
-from mofasearch.documents.textio import decode
+from mofasearch.documents.textio import decode, normalize_newlines
 
 NAV_WORDS = frozenset(
     [
@@ -96,12 +96,16 @@ class _Open:
 def parse_mofa_page(text: str | bytes, *, url: str | None = None) -> Document:
     """Parse one MOFA page, plain text or HTML (bytes are decoded as described in textio).
 
+    Text is read as decoded bytes are, line endings included: a page fetched as text from an
+    older server keeps its CRLF, and every rule here reads lines that end in ``\\n``.
     The Document id is ``url`` when given, else a digest of the text (stable across runs).
     """
     if isinstance(text, bytes):
         text = decode(text)
-    elif _SURROGATE.search(text):  # not characters: they could never be encoded again
-        text = _SURROGATE.sub("\ufffd", text)
+    else:
+        text = normalize_newlines(text)
+        if _SURROGATE.search(text):  # not characters: they could never be encoded again
+            text = _SURROGATE.sub("\ufffd", text)
     doc_id = url or "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
     return page_document(text, doc_id=doc_id, url=url)
 

@@ -130,12 +130,12 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
         if not _looks_like_text(text):
             continue
         if codec not in _AMBIGUOUS or codec == declared or not _half_width(text):
-            return _normalize_newlines(text)  # (no half-width kana: no better guess to come)
+            return normalize_newlines(text)  # (no half-width kana: no better guess to come)
         guesses.append(text)
     if guesses:
         # bytes that are valid CP932 and valid EUC-JP (short texts often are): EUC-JP's kana
         # and kanji read as CP932 are mostly half-width katakana, rare in real text
-        return _normalize_newlines(min(guesses, key=_half_width))
+        return normalize_newlines(min(guesses, key=_half_width))
     raise DocumentParseError(
         "cannot decode as UTF-8, CP932 (Shift_JIS) or EUC-JP; save it as UTF-8", path, furthest
     )
@@ -144,7 +144,7 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
 def _checked(text: str, path: str | os.PathLike[str] | None) -> str:
     if not _looks_like_text(text):
         raise DocumentParseError("binary data, not a text file", path, 0)
-    return _normalize_newlines(text.lstrip("\ufeff"))
+    return normalize_newlines(text.lstrip("\ufeff"))
 
 
 def _looks_like_text(text: str) -> bool:
@@ -158,7 +158,8 @@ def _half_width(text: str) -> int:
     return len(_HALF_WIDTH_KANA.findall(text, 0, _SAMPLE_CHARS))
 
 
-def _normalize_newlines(text: str) -> str:
+def normalize_newlines(text: str) -> str:
+    """``text`` with CRLF and lone CR line endings as ``\\n``, the only line ending parsers split on."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
