@@ -273,6 +273,7 @@ class _Builder:
         ordinal_first = _ORDINAL_FIRST.fullmatch(label)
         if ordinal_first is not None:  # 第一号様式 → 様式第一, 第一表 → 表第一
             label = ordinal_first.group(2) + ordinal_first.group(1)
+        path: tuple[str, ...]
         number, path = _label_number(label), (heading,)
         # the parts of one form or annex (様式第二号 その一 / その二, 別記第九号様式（甲）/（乙）,
         # 附録第一号(イ)) are numbered apart, as the page tells them apart

@@ -8,6 +8,11 @@ text almost never decodes as UTF-8, while the opposite happens often. Bytes that
 CP932 and EUC-JP (short EUC-JP texts often do) are taken in the encoding that gives fewer
 half-width katakana: EUC-JP's kana and kanji read as CP932 come out as strings of them.
 
+EUC-JP is read as browsers read it (WHATWG, Microsoft's eucJP-ms), which has two rows more than
+Python's ``euc_jp`` codec: the NEC special characters of row 13 (①, Ⅰ, ㈱, №), which government
+pages number their paragraphs with, and the NEC-selected IBM kanji of rows 89-92 (髙, 﨑). They
+are the same characters CP932 has at the Shift_JIS form of those rows.
+
 Input that is not text (a NUL byte, or control and private-use characters that only appear when
 binary data is decoded as CP932) is refused with :class:`DocumentParseError`, so a stray image in
 a corpus directory is reported rather than indexed as mojibake.
@@ -16,6 +21,7 @@ a corpus directory is reported rather than indexed as mojibake.
 from __future__ import annotations
 
 import codecs
+import functools
 import gzip
 import os
 import re
@@ -61,6 +67,8 @@ _SAMPLE_CHARS = 65536
 #: the legacy encodings an undeclared text is guessed between (UTF-8 is decisive when valid)
 _AMBIGUOUS = frozenset({"cp932", "euc_jp"})
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+#: EUC-JP lead bytes of the rows browsers decode and Python's euc_jp does not: 13 and 89-92
+_EXTENSION_LEADS = (0xAD, 0xF9, 0xFA, 0xFB, 0xFC)
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -123,7 +131,7 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
     guesses: list[str] = []
     for codec in dict.fromkeys(codecs_to_try):
         try:
-            text = data.decode(codec)
+            text = _euc_jp(data) if codec == "euc_jp" else data.decode(codec)
         except UnicodeDecodeError as error:
             furthest = max(furthest, error.start)
             continue
@@ -139,6 +147,53 @@ def decode(data: bytes, path: str | os.PathLike[str] | None = None) -> str:
     raise DocumentParseError(
         "cannot decode as UTF-8, CP932 (Shift_JIS) or EUC-JP; save it as UTF-8", path, furthest
     )
+
+
+def _euc_jp(data: bytes) -> str:
+    """``data`` decoded as EUC-JP the way browsers do (see the module docstring).
+
+    Python's codec does the work; where it stops at a character of the extension rows, those
+    characters are taken from :func:`_extension_chars` and decoding resumes after them, so the
+    cost stays linear. Any other undecodable byte raises as the codec would.
+    """
+    view = memoryview(data)
+    pieces: list[str] = []
+    pos = 0
+    while True:
+        try:
+            pieces.append(str(view[pos:], "euc_jp"))
+            return "".join(pieces)
+        except UnicodeDecodeError as error:
+            stop = pos + error.start
+            pieces.append(str(view[pos:stop], "euc_jp"))
+            table = _extension_chars()
+            pos = stop
+            while (char := table.get(data[pos : pos + 2])) is not None:
+                pieces.append(char)
+                pos += 2
+            if pos == stop:
+                raise UnicodeDecodeError(
+                    "euc_jp", data, stop, stop + error.end - error.start, error.reason
+                ) from None
+
+
+@functools.cache
+def _extension_chars() -> dict[bytes, str]:
+    """EUC-JP bytes → character for rows 13 and 89-92: the character CP932 has at the same
+    JIS row and cell (its Shift_JIS form), as in the WHATWG index browsers decode with."""
+    table = {}
+    for lead in _EXTENSION_LEADS:
+        row = lead - 0xA0
+        for trail in range(0xA1, 0xFF):
+            cell = trail - 0xA0
+            # JIS row and cell to Shift_JIS (JIS X 0208 Annex 1): two rows share a lead byte
+            first = (row + 1) // 2 + (0x80 if row <= 62 else 0xC0)
+            second = cell + (0x9E if row % 2 == 0 else 0x3F if cell <= 63 else 0x40)
+            try:
+                table[bytes((lead, trail))] = bytes((first, second)).decode("cp932")
+            except UnicodeDecodeError:
+                continue  # a cell that is empty in both
+    return table
 
 
 def _checked(text: str, path: str | os.PathLike[str] | None) -> str:
