@@ -234,9 +234,9 @@ class Compiler:
         result = self._eval_Phrase(Phrase(item), fields)
         readings = self._readings(item, self._scored(fields))
         if readings:
-            if result.mask is None:
-                result = Evaluation(self._empty())
-            result.mask[self._holding("reading", readings)] = True
+            mask = self._empty() if result.mask is None else result.mask
+            mask[self._holding("reading", readings)] = True
+            result.mask, result.empty = mask, False
         return result
 
     def _score_and_match(self, result: Evaluation, name: str, term: str, weight: float) -> None:
