@@ -23,6 +23,8 @@ MARKER = re.compile(
     r"^[ \t\u3000]*(?:[0-9０-９]{1,2}[.．](?![0-9０-９])|[(（][0-9０-９]{1,2}[)）](?:[ \t\u3000]*[)）])?)"
 )
 
+SPACED_MARKER = re.compile(r"^[ \t\u3000]*[0-9０-９]{1,2}[ \t\u3000\xa0]+\S")
+
 
 def page_text(corpus: Path, name: str) -> str:
     return (corpus / name).read_text(encoding="utf-8")
@@ -388,7 +390,11 @@ def test_plain_text_keeps_every_character(text: str) -> None:
         return
     expected = "".join(MARKER.sub("", line) for line in text.split("\n"))
     actual = document.title + "".join(s.heading + s.text for s in document.sections)
-    assert re.sub(r"\s", "", actual) == re.sub(r"\s", "", expected)
+    # a number and a space (1　冒頭) is a marker only where it continues the count: the digits
+    # such a line starts with may or may not be left, everything else must be
+    spaced = any(SPACED_MARKER.match(line) for line in text.split("\n"))
+    ignored = r"[\s0-9０-９]" if spaced else r"\s"
+    assert re.sub(ignored, "", actual) == re.sub(ignored, "", expected)
 
 
 @settings(max_examples=200, deadline=None)
@@ -407,3 +413,84 @@ def test_arbitrary_bytes_give_a_document_or_a_parse_error(data: bytes) -> None:
 def test_arbitrary_html_never_fails(body: str) -> None:
     document = parse_mofa_page("<html><body>" + body)
     assert isinstance(document, Document)
+
+
+# --- the site's later layout ---------------------------------------------------------------------
+
+# The layout of the site's pages from about 2012 on, as their text reads: the name of the site's
+# section over the title, the date, sections numbered with a space (``1　冒頭``) whose items are
+# numbered paragraphs, and links back at the end.
+LATER_LAYOUT = """\
+欧州連合
+
+山田外務大臣と欧州委員の会談
+
+令和5年3月2日
+
+1　冒頭
+　山田大臣から,欧州委員の訪日を歓迎する旨述べました。
+
+2　二国間関係
+(1)両者は,経済連携協定の着実な実施を確認しました。
+(2)山田大臣から,科学技術協力の強化を提案しました。
+
+3　地域情勢
+(1)両者は,インド太平洋地域の情勢について意見交換を行いました。
+
+このページのトップへ戻る
+欧州連合へ戻る
+"""
+
+
+def test_a_page_of_the_later_layout_gives_its_title_date_and_numbered_sections() -> None:
+    document = parse_mofa_page(LATER_LAYOUT)
+    assert document.title == "山田外務大臣と欧州委員の会談"
+    assert document.date == datetime.date(2023, 3, 2)
+    assert outline(document) == [
+        ("", "", (), "欧州連合"),  # the site section's name is kept, at the start of the lead
+        ("1", "冒頭", ("冒頭",), "山田大臣から,欧州委員の訪日を歓迎する旨述べました。"),
+        ("2", "二国間関係", ("二国間関係",), ""),
+        ("2.(1)", "", ("二国間関係",), "両者は,経済連携協定の着実な実施を確認しました。"),
+        ("2.(2)", "", ("二国間関係",), "山田大臣から,科学技術協力の強化を提案しました。"),
+        ("3", "地域情勢", ("地域情勢",), ""),
+        ("3.(1)", "", ("地域情勢",), "両者は,インド太平洋地域の情勢について意見交換を行いました。"),
+    ]
+
+
+def test_the_later_layout_as_html_reads_the_same() -> None:
+    blocks = [line for line in LATER_LAYOUT.split("\n") if line]
+    body = "".join(
+        f"<h1>{html.escape(b)}</h1>"
+        if b == "山田外務大臣と欧州委員の会談"
+        else f"<p>{html.escape(b)}</p>"
+        for b in blocks
+    )
+    page = f"<html><head><title>会談｜外務省</title></head><body>{body}</body></html>"
+    assert outline(parse_mofa_page(page)) == outline(parse_mofa_page(LATER_LAYOUT))
+    assert parse_mofa_page(page).date == datetime.date(2023, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("lines", "numbers"),
+    [
+        # numbered with a space only where the count goes on: 1 first, then the next number
+        (["1　冒頭", "本文。", "2　経済", "本文。"], ["1", "2"]),
+        (["1 両首脳は会談を行いました。", "2 冒頭,歓迎の意を表しました。"], ["1", "2"]),
+        (["冒頭の発言。", "5　か国が参加した。"], [""]),
+        (["1　冒頭", "本文。", "3 人の閣僚が出席した。"], ["1"]),
+        (["1.発表事項", "本文。", "2　経済", "本文。"], ["1", "2"]),
+    ],
+)
+def test_a_number_and_a_space_is_a_marker_where_it_continues_the_count(
+    lines: list[str], numbers: list[str]
+) -> None:
+    assert [s.number for s in parse_mofa_page("\n".join(lines)).sections] == numbers
+
+
+def test_links_back_at_the_end_are_navigation_and_text_stays() -> None:
+    page = "会談\n\n平成30年9月6日\n\n1　冒頭\n両者は会談した。\n前のページへ戻る | 目次へ戻る\nドイツへ戻る\n"
+    document = parse_mofa_page(page)
+    assert document.sections[-1].text == "両者は会談した。"
+    # a sentence that ends so is text, not a link
+    kept = parse_mofa_page("会談\n\n1　冒頭\n大臣は東京へ戻る。\n")
+    assert kept.sections[-1].text == "大臣は東京へ戻る。"

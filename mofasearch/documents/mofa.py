@@ -16,6 +16,13 @@ Decisions, and why:
   heading stays searchable and every word of the page lives in exactly one place.
 * ``number`` is normalized to ASCII (``3``, ``3.(2)``); a stray bracket after a marker, as in the
   real typo ``(4) )これに対して``, is part of the marker.
+* The site's later layout numbers with a space instead of a period (``1　冒頭``, ``2　二国間関係等``).
+  A number and a space starts a section only when it continues the page's count (``1`` first,
+  then the next number), as a number written before a space in a sentence seldom does.
+* That layout puts the name of the site's section (``ドイツ連邦共和国``) over the title, and ends
+  with links back to it (``ドイツ連邦共和国へ戻る``): a short paragraph standing over another one
+  that the date follows is kept at the start of the lead text, not taken for the title; a last
+  line of links that each go back somewhere (``…へ戻る``) is navigation.
 * The lead paragraph is a section with an empty number and heading.
 * An HTML page whose text has no title before its first sentence takes its ``<title>``, without
   the site's name (``｜外務省``); only a page with neither falls back to the file name.
@@ -71,6 +78,7 @@ CATEGORY_SEPARATOR = " › "
 _SPACE = " \t\u3000\xa0"
 _CRUMB_SPLIT = re.compile(r"[ \t\u3000\xa0>＞›»≫|｜]+")
 _TOP = re.compile(r"([0-9０-９]{1,2})[.．](?![0-9０-９])[ \t\u3000]*(.*)", re.S)
+_TOP_SPACED = re.compile(r"([0-9０-９]{1,2})[ \t\u3000\xa0]+(\S.*)", re.S)
 _SUB = re.compile(r"[(（]([0-9０-９]{1,2})[)）][ \t\u3000]*[)）]?[ \t\u3000]*(.*)", re.S)
 _TITLE_SUFFIX = re.compile(r"[(（]?(?:結果)?概要[)）]?")
 _SENTENCE_END = "。．.！？!?"
@@ -81,6 +89,7 @@ _SITE_NAME = re.compile(
     r"|(?<=\S)[ \t\u3000]*[|｜:：\-－–—][ \t\u3000]*外務省(?:ホームページ)?$"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BACK = "へ戻る"
 MAX_HEADING_CHARS = 40
 MAX_TITLE_CHARS = 150
 
@@ -160,6 +169,17 @@ def _is_navigation(line: str) -> bool:
     return words == [""] or set(words) <= NAV_WORDS
 
 
+def _is_footer(line: str) -> bool:
+    """Navigation, or a line of links back (``ドイツ連邦共和国へ戻る | 目次へ戻る``)."""
+    if _is_navigation(line):
+        return True
+    words = _CRUMB_SPLIT.split(line.strip(_SPACE))
+    return all(
+        word in NAV_WORDS or (word.endswith(_BACK) and len(word) <= MAX_HEADING_CHARS)
+        for word in words
+    )
+
+
 def _head_title(text: str) -> str:
     """The ``<title>`` without the site's name (``…｜外務省``, ``外務省: …``), capped in length."""
     text = _SITE_NAME.sub("", text.strip(_SPACE)).strip(_SPACE)
@@ -197,7 +217,7 @@ def _strip_chrome(
         else:
             break
     end = len(lines)
-    while end > start and _is_navigation(lines[end - 1]):
+    while end > start and _is_footer(lines[end - 1]):
         end -= 1
     return header, lines[start:end], category
 
@@ -244,7 +264,26 @@ def _title_and_date(lines: list[str]) -> tuple[str, datetime.date | None, list[s
             if (date := date_of(match)) is None:
                 typos.append(lines[after])
             index = after + 1
+        elif (below := _dated_title(lines, after)) is not None:
+            # the site section's name over the title: kept as the start of the lead text
+            title, date, end = below
+            return title, date, first + lines[title_start:index] + lines[end:]
     return _join_title(title_lines), date, first + typos + lines[index:]
+
+
+def _dated_title(lines: list[str], index: int) -> tuple[str, datetime.date, int] | None:
+    """(title, date, index after the date) when a title paragraph starts at ``index`` and a
+    real date follows it; None otherwise."""
+    title_lines: list[str] = []
+    while index < len(lines) and lines[index].strip(_SPACE):
+        title_lines.append(lines[index].strip(_SPACE))
+        index += 1
+    if not _is_title(title_lines):
+        return None
+    index = _skip_blank(lines, index)
+    match = date_line(lines[index]) if index < len(lines) else None
+    date = date_of(match) if match else None
+    return (_join_title(title_lines), date, index + 1) if date is not None else None
 
 
 def _skip_blank(lines: list[str], index: int) -> int:
@@ -299,7 +338,9 @@ def _sections(body: list[str]) -> list[Section]:
         line = raw.strip(_SPACE)
         if not line:
             continue
-        if match := _TOP.fullmatch(line):
+        if (match := _TOP.fullmatch(line)) or (
+            (match := _TOP_SPACED.fullmatch(line)) and _counts_on(match, top_number)
+        ):
             top_number, rest = _number(match.group(1)), match.group(2)
             top_heading = rest if _is_heading(rest) else ""
             opened.append(_open(top_number, rest, ()))
@@ -315,6 +356,11 @@ def _sections(body: list[str]) -> list[Section]:
         Section(text="\n".join(o.lines), heading=o.heading, number=o.number, path=o.path)
         for o in opened
     ]
+
+
+def _counts_on(match: re.Match[str], top_number: str) -> bool:
+    """A ``1　冒頭`` marker continues the page's count: 1 first, then the number after the last."""
+    return int(_number(match.group(1))) == (int(top_number) + 1 if top_number else 1)
 
 
 def _open(number: str, rest: str, parent: tuple[str, ...]) -> _Open:
