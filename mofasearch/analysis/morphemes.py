@@ -119,18 +119,19 @@ def _analyze(text: str, mode: str, key: tuple[str, ...]) -> Analysis:
     kinds, _ = _pos_classes(key)
     noun = _common_noun_id(key)
     numerals: list[int] = []
-    for offset, piece in sudachi.chunks(text):
+    pieces = sudachi.chunks(text)
+    pieces.reverse()  # taken from the end: a piece cut again puts its parts back in order
+    while pieces:
+        offset, piece = pieces.pop()
         # Sudachi sees the piece without invisible characters (see normalize); a piece of
         # nothing else is analyzed as it is, so every character still has a unit
         clean, where = strip_ignorable(piece)
         if not clean:
             clean, where = piece, None
-        try:
-            ms = tok.tokenize(clean)
-        except UnicodeEncodeError:
-            ms = _safe_tokenize(tok, sudachi.sanitize(clean))
-        except Exception as exc:  # Sudachi's own errors: log, and drop only this piece
-            log.warning("Sudachi could not analyze %d characters: %s", len(piece), exc)
+        ms = _tokenize(tok, clean)
+        if ms is None:  # too long once Sudachi rewrote it (㍿ -> 株式会社): analyze it in halves
+            halves = sudachi.chunks(piece, len(piece) // 2)
+            pieces.extend((offset + at, part) for at, part in reversed(halves))
             continue
         base = len(out.morphemes) * _CHUNK_STRIDE
         out.morphemes.append(ms)
@@ -161,10 +162,17 @@ def _remap(out: list[Record], first: int, where: list[int], offset: int) -> None
         out[k] = (term, pos, where[start] + offset, where[end] + offset, subs, ref)
 
 
-def _safe_tokenize(tok: Any, piece: str) -> Any:
+def _tokenize(tok: Any, piece: str) -> Any:
+    """Sudachi's morphemes of ``piece``; None when Sudachi finds it too long (a piece within
+    the limit as written can grow past it as Sudachi rewrites it: the caller cuts it again);
+    no morphemes when Sudachi fails otherwise (logged: only this piece goes unanalyzed)."""
     try:
         return tok.tokenize(piece)
-    except Exception as exc:
+    except UnicodeEncodeError:  # lone surrogates
+        return _tokenize(tok, sudachi.sanitize(piece))
+    except Exception as exc:  # Sudachi's own errors
+        if len(piece) > 1 and sudachi.too_long(exc):
+            return None
         log.warning("Sudachi could not analyze %d characters: %s", len(piece), exc)
         return []
 

@@ -8,8 +8,10 @@ Why this shape:
 - Nothing here pickles; analyzers pickle their settings and come back here lazily.
 - Sudachi rejects input over 49,149 UTF-8 bytes. :func:`chunks` cuts long text at sentence
   boundaries (else at a space or punctuation, else anywhere) into pieces it accepts; callers shift
-  offsets by the chunk start. Lone surrogates cannot be encoded; :func:`sanitize` replaces them
-  with U+FFFD, which keeps every offset.
+  offsets by the chunk start. Sudachi checks a second limit on the text as it rewrites it
+  (㍿ -> 株式会社, ㌫ -> パーセント), which can be several times longer: a chunk refused so
+  (:func:`too_long`) is cut again into smaller ones. Lone surrogates cannot be encoded;
+  :func:`sanitize` replaces them with U+FFFD, which keeps every offset.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ def pos_weights(key: tuple[str, ...], weights: tuple[tuple[str, float], ...]) ->
 def sanitize(text: str) -> str:
     """Replace lone surrogates (not encodable as UTF-8) by U+FFFD; offsets are unchanged."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def too_long(exc: Exception) -> bool:
+    """Whether Sudachi refused a piece for its length, as written or as it rewrote it (its
+    message: "Input is too long, it can't be more than 65535 bytes")."""
+    return "too long" in str(exc)
 
 
 def chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
