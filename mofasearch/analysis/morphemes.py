@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -208,8 +209,9 @@ def _append(
     (lexicalized words are looked for there only).
 
     A letter Sudachi's character table does not know (a kanji outside the Basic Multilingual
-    Plane: 𠮷 of 𠮷野家, 𩸽) comes out as a symbol, which every chain stops, so it could never
-    be searched for; such a unit of letters is recorded as a common noun (``noun``).
+    Plane: 𠮷 of 𠮷野家, 𩸽; a word of Thai, Arabic or Devanagari) comes out as a symbol, which
+    every chain stops, so it could never be searched for; such a unit of letters is recorded as
+    a common noun (``noun``, see :func:`_is_word`).
 
     ``splits`` memoizes A splits by surface (checked against the word id), so a word that
     recurs is split by Sudachi once per process; None means no splitting (mode A).
@@ -234,10 +236,21 @@ def _append(
                     subs = _place(subs, start + offset)
         elif kind == numeral:
             numerals.append(len(out))
-        elif kind == _SYMBOL and piece[start:end].isalpha():
+        elif kind == _SYMBOL and _is_word(piece[start:end]):
             pos = noun
         append((fold_get(nf) or _fold(nf), pos, start + offset, end + offset, subs, ref))
         ref += 1
+
+
+def _is_word(surface: str) -> bool:
+    """Whether a unit Sudachi tagged as an unknown symbol is a word: letters, and the combining
+    marks written on them, which are part of the word (Thai tone marks, Arabic and Hebrew
+    vowel points, Indic vowel signs and viramas: น้ำ, हिन्दी) but not letters to ``isalpha``."""
+    if surface.isalpha():
+        return True
+    return surface[:1].isalpha() and all(
+        c.isalpha() or unicodedata.category(c)[0] == "M" for c in surface
+    )
 
 
 _OOV_IDS = 0xF000_0000  # Sudachi's word ids for unknown words; they never split
