@@ -129,7 +129,11 @@ _TERM_SEP: Final = "\x1f"
 #: still pass the checks of :func:`unpack_spans` and mark the wrong words)
 _PACKED_VERSION: Final = 1
 #: array types of the packed offsets (unsigned, little-endian, narrowest first)
-_PACKED_TYPES: Final = {"B": np.dtype("<u1"), "H": np.dtype("<u2"), "I": np.dtype("<u4")}
+_PACKED_TYPES: Final[dict[str, np.dtype[Any]]] = {
+    "B": np.dtype("<u1"),
+    "H": np.dtype("<u2"),
+    "I": np.dtype("<u4"),
+}
 
 
 class Tokens:
