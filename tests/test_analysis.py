@@ -385,3 +385,11 @@ def test_analyze_shows_every_unit() -> None:
     assert [t.surface for t in toks] == ["北方領土", "問題", "に", "つい", "て"]
     assert json.loads(json.dumps(toks[0].to_dict()))["terms"] == ["北方領土", "北方", "領土"]
     assert [t.term for t in analyze("北方領土", mode="A")] == ["北方", "領土"]
+
+
+def test_greek_letters_are_words_and_other_symbols_are_stopped():
+    # Sudachi tags α, β, μ as 記号,文字: letters of words (α線, β版, μm), not punctuation
+    a = japanese_analyzer()
+    assert terms(a, "α線とβ版") == ["α", "線", "β", "版"]
+    assert "ω" in terms(a, "Ω")  # folded to lower case, as Latin letters are
+    assert terms(a, "※注意〒") == ["注意"]
