@@ -327,8 +327,8 @@ def _add_search(sub: Any) -> None:
     p = sub.add_parser(
         "search",
         help="search an index",
-        description="Search an index. With no index yet and a corpus/ folder here, "
-        "the index is built first.",
+        description="Search an index. With no index yet (or an empty one, as an interrupted "
+        "first build leaves) and a corpus/ folder here, the index is built first.",
     )
     p.add_argument(
         "query",
@@ -373,19 +373,27 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _open_index(index_dir: Path, *, build_if_missing: bool, synonyms: Any = None) -> Any:
-    """Open the index; build the default one from corpus/ first when it does not exist yet."""
+    """Open the index; build the default one from corpus/ first when it does not exist yet, or
+    was never built (a first build stopped by Ctrl-C leaves an empty index behind)."""
     from mofasearch.index import Index, check_directory
 
+    build = build_if_missing and Path(DEFAULT_CORPUS).is_dir()
     try:
-        return Index.open(index_dir, synonyms=synonyms)
+        ix = Index.open(index_dir, synonyms=synonyms)
     except IndexNotFoundError:
-        if not (build_if_missing and Path(DEFAULT_CORPUS).is_dir()):
+        if not build:
             raise
+        state = f"no index at {index_dir}/ yet"
+    else:
+        if not (build and _never_built(ix, index_dir)):
+            return ix
+        ix.close()
+        state = f"the index at {index_dir}/ is empty"
     from mofasearch import sources
     from mofasearch.progress import ProgressBar
 
     check_directory(index_dir)
-    _say(f"no index at {index_dir}/ yet: building it from {DEFAULT_CORPUS}/ first")
+    _say(f"{state}: building it from {DEFAULT_CORPUS}/ first")
     with ProgressBar() as bar:
         report = sources.sync(index_dir, [DEFAULT_CORPUS], progress=bar)
     for path, reason in report.rejected:
@@ -395,6 +403,14 @@ def _open_index(index_dir: Path, *, build_if_missing: bool, synonyms: Any = None
         f"in {report.seconds:.1f} s"
     )
     return Index.open(index_dir, synonyms=synonyms)
+
+
+def _never_built(ix: Any, index_dir: Path) -> bool:
+    """Whether the index has no list of sources and no document: what a first build leaves when
+    it is stopped before it gets to write either (an index filled by the library has documents)."""
+    from mofasearch.sources import MANIFEST_NAME
+
+    return not (index_dir / MANIFEST_NAME).exists() and not ix.stats()["documents"]
 
 
 def results_to_json(query: str, res: Any) -> dict[str, Any]:
