@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and getattr(args, "run", None) is cmd_search and _words(extra):
         args.query = [*args.query, *(w for w in extra if w != "--")]  # `京都 --json 批准`
     elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     for name, value in vars(args).items():
         if isinstance(value, str) and value in originals:
             setattr(args, name, originals[value])
@@ -165,13 +165,23 @@ def _words(extra: Sequence[str]) -> bool:
 
 def _value_options(parser: argparse.ArgumentParser, command: str) -> frozenset[str]:
     """The option strings of ``command`` that take a value."""
+    sub = _commands(parser)[command]
+    return frozenset(name for a in sub._actions if a.nargs != 0 for name in a.option_strings)
+
+
+def _command_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The parser of the command ``args`` runs, whose errors point at that command's help."""
+    run = getattr(args, "run", None)
+    return next((p for p in _commands(parser).values() if p.get_default("run") is run), parser)
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            sub = action.choices[command]
-            return frozenset(
-                name for a in sub._actions if a.nargs != 0 for name in a.option_strings
-            )
-    return frozenset()
+            return dict(action.choices)
+    return {}
 
 
 def _join_dash_values(argv: Sequence[str]) -> list[str]:
@@ -318,6 +328,7 @@ def _synonyms_option(p: Any, what: str) -> None:
     p.add_argument(
         "--synonyms",
         action="append",
+        type=_file_name,
         metavar="FILE",
         help=f"a synonym file (`a, b, c` per line, or SudachiDict's synonyms.txt): {what}",
     )
@@ -612,6 +623,12 @@ def _directory_name(text: str) -> str:
     # `--index "$DIR"` with DIR unset must not fall back to the default index (and build it)
     if not text:
         raise argparse.ArgumentTypeError("expected a directory, got an empty string")
+    return text
+
+
+def _file_name(text: str) -> str:
+    if not text:  # `--synonyms "$FILE"` with FILE unset would name the working directory
+        raise argparse.ArgumentTypeError("expected a file, got an empty string")
     return text
 
 

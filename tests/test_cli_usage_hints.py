@@ -1,0 +1,44 @@
+"""Usage errors point at the help that answers them, and name what was typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from mofasearch import cli
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(list(args))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mofasearch: "), err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (("search", "京都", "--bogus"), "search"),
+        (("search", "--bogus", "京都"), "search"),
+        (("analyze", "京都", "extra"), "analyze"),
+        (("stats", "extra"), "stats"),
+        (("index", "--bogus"), "index"),
+    ],
+)
+def test_an_unknown_argument_points_at_its_command_help(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], command: str
+) -> None:
+    """It pointed at `mofasearch --help`, which lists the commands but not their options."""
+    err = _usage_error(capsys, *args)
+    assert "unrecognized arguments" in err
+    assert err.endswith(f"see `mofasearch {command} --help`\n"), err
+
+
+@pytest.mark.parametrize("command", [("search", "京都"), ("analyze", "京都")])
+def test_an_empty_synonyms_path_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """`--synonyms "$FILE"` with FILE unset named the working directory as the file."""
+    err = _usage_error(capsys, *command, "--synonyms", "")
+    assert "--synonyms" in err and "empty" in err, err
