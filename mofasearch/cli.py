@@ -446,7 +446,7 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
     hits = list(res)
     if not hits:
         why = f" ({res.reason})" if res.reason else ""
-        more = f" beyond the first {offset}" if offset and res.total else ""
+        more = f" beyond the first {min(offset, res.total)}" if offset and res.total else ""
         print(f"no hits{more}{why}")
         return
     for rank, hit in enumerate(hits, start=offset + 1):
