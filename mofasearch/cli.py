@@ -485,6 +485,13 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", text)
 
 
+def _escaped(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``): a token
+    or a file name that holds a line break or a tab keeps its line and column and shows what
+    it holds, and no escape sequence reaches the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def mark_snippet(snippet: Any, *, tty: bool) -> str:
     """The snippet on one line with its matched spans marked (ANSI on a terminal, 【】 otherwise)."""
     start_mark, end_mark = _MARK_TTY if tty else _MARK_PLAIN
@@ -562,9 +569,9 @@ def _token_columns(tok: dict[str, Any]) -> list[str]:
     stopped = tok.get("stopped") or position is None
     return [
         "-" if position is None else str(position),
-        str(tok.get("surface", "")),
-        "(stop word)" if stopped and not terms else str(terms),
-        str(tok.get("reading", "")),
+        _escaped(str(tok.get("surface", ""))),
+        "(stop word)" if stopped and not terms else _escaped(str(terms)),
+        _escaped(str(tok.get("reading", ""))),
         str(pos),
         f"{tok.get('start', '')}-{tok.get('end', '')}",
     ]
@@ -700,7 +707,8 @@ def _json_default(obj: Any) -> Any:
 
 
 def _say(message: str) -> None:
-    print(f"mofasearch: {message}", file=sys.stderr, flush=True)
+    # a file name may hold a line break or an escape sequence: one line, shown as escapes
+    print(f"mofasearch: {_escaped(message)}", file=sys.stderr, flush=True)
 
 
 def _fail(exc: MofaSearchError, args: argparse.Namespace) -> None:
@@ -776,14 +784,24 @@ def _quiet_whoosh_compile_warnings() -> None:
 
 
 class _LogToStderr(logging.Handler):
-    """Library warnings as one line each on the current stderr (everything when debugging)."""
+    """Library warnings as one line each on the current stderr (everything, with tracebacks,
+    when debugging)."""
 
     def __init__(self, debug: bool) -> None:
         super().__init__(logging.DEBUG if debug else logging.WARNING)
+        self.debug = debug
         self.setFormatter(logging.Formatter("mofasearch: %(levelname)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(self.format(record), file=sys.stderr)
+            print(self.format(record) if self.debug else self._line(record), file=sys.stderr)
         except Exception:
             self.handleError(record)
+
+    def _line(self, record: logging.LogRecord) -> str:
+        """The record on one line: its exception (``log.exception``) as its type and message."""
+        line = f"mofasearch: {record.levelname}: {record.getMessage()}"
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            line += f": {type(exc).__name__}: {' '.join(str(exc).split())}"
+        return _escaped(line)
