@@ -164,6 +164,11 @@ def _length_if_present(storage: Storage, name: str) -> int:
         return 0
 
 
+def _named(storage: Storage) -> str | None:
+    """The index folder as the caller named it, for messages; None in memory."""
+    return getattr(storage, "given", None) or getattr(storage, "folder", None) or None
+
+
 # Reading the TOC
 
 
@@ -189,7 +194,7 @@ def read_toc(storage: Storage, indexname: str = _DEF_INDEX_NAME, schema: Any = N
 
 def _read_toc_file(storage: Storage, indexname: str, gen: int, schema: Any) -> TOC:
     name = TOC._filename(indexname, gen)
-    where = os.path.join(getattr(storage, "folder", "") or "", name)
+    where = os.path.join(_named(storage) or "", name)
     stream = storage.open_file(name)
     try:
         for what, size in (("int", _INT_SIZE), ("long", _LONG_SIZE), ("float", _FLOAT_SIZE)):
@@ -209,7 +214,7 @@ def _read_toc_file(storage: Storage, indexname: str, gen: int, schema: Any) -> T
         stream.read_int()  # unused by Whoosh
         segments = load(stream.file, schema=True, where=where)
     except _FORMAT_ERRORS as exc:
-        raise damaged(getattr(storage, "folder", None), exc, name) from exc
+        raise damaged(_named(storage), exc, name) from exc
     finally:
         stream.close()
     schema = ensure_schema(schema)
@@ -339,7 +344,7 @@ class _SegmentReader(SegmentReader):
             elif dbfile is not None and not dbfile.is_closed:  # (closed if found hostile)
                 dbfile.close()
             if isinstance(exc, _FORMAT_ERRORS):
-                raise damaged(getattr(storage, "folder", None), exc, name) from exc
+                raise damaged(_named(storage), exc, name) from exc
             raise
 
 
@@ -386,7 +391,11 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
     """A directory of index files: safe reads, and fsync at every commit point."""
 
     def __init__(self, path: str, *, durable: bool = True, **kwargs: Any) -> None:
-        super().__init__(path, **kwargs)
+        # Whoosh names every file through its folder: made absolute, so that a process that
+        # changes its working directory later (a server going into the background) still
+        # finds its index; messages name the folder as the caller did
+        super().__init__(os.path.abspath(path), **kwargs)
+        self.given = path
         self.durable = durable
         self._synced: dict[str, tuple[int, int, int]] = {}
         self._sync_lock = threading.Lock()
