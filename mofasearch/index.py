@@ -6,10 +6,10 @@ Sudachi dictionary version. ``Index.open`` reads that file before Whoosh unpickl
 raises :class:`~mofasearch.errors.IndexVersionError` naming the rebuild command when any differs.
 
 Searches share one :class:`~mofasearch.snapshot.Snapshot` (a Whoosh searcher plus numpy caches)
-until the index changes (Whoosh's ``up_to_date()``), so threads of a web app search concurrently
-on committed states; a snapshot is closed when the last search on it ends. After ``os.fork()``
-the child drops the parent's snapshot (its file offsets are shared with the parent) and opens
-its own.
+until the index changes (a new commit, or another index in the folder's place: see
+``storage.committed_state``), so threads of a web app search concurrently on committed states;
+a snapshot is closed when the last search on it ends. After ``os.fork()`` the child drops the
+parent's snapshot (its file offsets are shared with the parent) and opens its own.
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ class Index:
         self.ranking = ranking or RankingConfig()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        #: the index's committed state when the snapshot was taken (``storage.committed_state``)
+        self._state: tuple[int, ...] = ()
         self._segment_caches: dict[str, SegmentCache] = {}
         self._closed = False
         self._schema: Any = None
@@ -257,16 +259,22 @@ class Index:
             # leave behind the snapshot this call opens, its files open until the Index goes
             self._check_open()
             snap = self._snapshot
-            if snap is not None and not snap.up_to_date():
+            # taken before a new snapshot is opened: a commit landing in between costs one
+            # more opening at the next call, never a stale snapshot kept
+            state = storage.committed_state(self._storage)
+            if snap is not None and state != self._state:
                 snap.retire()
                 # forgotten at once: should opening the new state fail, the next call must not
-                # find this closed snapshot up to date (a folder whose index was replaced can
-                # come back at the same generation)
+                # find this closed snapshot up to date
                 snap = self._snapshot = None
             if snap is None:
                 # opening reads every segment's directory and columns: a ValueError here is
                 # the file format's (a column of the wrong size), not the caller's
                 with _storage_errors(self.path, value_errors=True):
+                    if self.path is not None:
+                        # another index may have taken the folder's place (built by another
+                        # version): its metadata must match this code's, as at open
+                        _check_meta(self._storage, self.path)
                     try:
                         searcher = self._ix.searcher()
                     except EmptyIndexError:  # the folder's index was removed since it was opened
@@ -281,6 +289,7 @@ class Index:
                     if segid not in live:
                         del self._segment_caches[segid]
                 self._snapshot = snap
+                self._state = state
             return snap.acquire()
 
     def search(

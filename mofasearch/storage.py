@@ -157,6 +157,25 @@ def generation_size(
     return total
 
 
+def committed_state(storage: Storage, indexname: str = _DEF_INDEX_NAME) -> tuple[int, ...]:
+    """What changes when the index in ``storage`` does: its latest committed generation and,
+    on disk, which file its TOC is (device, inode, change time); ``(-1,)`` without an index.
+
+    The generation alone tells each commit, but not another index put in the folder's place
+    (the folder removed and built again, a symbolic link switched to a fresh build): that one
+    may well have the very generation number the old one had.
+    """
+    gen = TOC._latest_generation(storage, indexname)
+    folder = getattr(storage, "folder", "")
+    if gen < 0 or not folder:
+        return (gen,)
+    try:
+        st = os.stat(os.path.join(folder, TOC._filename(indexname, gen)))
+    except OSError:  # removed by a newer commit since the listing: the next look tells
+        return (gen, -1, -1, -1)
+    return (gen, st.st_dev, st.st_ino, st.st_ctime_ns)
+
+
 def _length_if_present(storage: Storage, name: str) -> int:
     try:
         return int(storage.file_length(name))
@@ -616,6 +635,7 @@ __all__ = [
     "SafeFileIndex",
     "SafeFileStorage",
     "SafeRamStorage",
+    "committed_state",
     "file_storage",
     "fsync_directory",
     "fsync_path",
