@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mofasearch.errors import DocumentParseError, MofaSearchError
+from mofasearch.errors import DocumentParseError, IndexStorageError, MofaSearchError
 from mofasearch.progress import SyncProgress
 
 if TYPE_CHECKING:
@@ -450,11 +450,15 @@ def sync(
     A rebuild replaces the old index in that one commit, so searches see the old index until
     then and a rebuild that fails or is interrupted leaves it as it was. Only an index this
     version cannot open (other settings, another format) is removed first.
+
+    An index folder that cannot be made or written (a file in the way, no permission) is an
+    :class:`~mofasearch.errors.IndexStorageError` naming it, raised before any file is read.
     """
-    from mofasearch.index import Index
+    from mofasearch.index import Index, check_directory
 
     started = time.perf_counter()
     index_dir = Path(index)
+    check_directory(index_dir)  # a folder that cannot hold the index: before any work
     report = SyncReport(rebuilt=rebuild)
     roots, displays = _resolve_roots(index_dir, paths)
     for root, display in zip(roots, displays, strict=True):
@@ -467,7 +471,6 @@ def sync(
             )
     if rebuild and not _opens(index_dir):
         _wipe(index_dir, lock_timeout)
-    index_dir.mkdir(parents=True, exist_ok=True)
     # Plan under the write lock: two runs at once never both act on one stale manifest.
     with (
         Index.open_or_create(index_dir) as ix,
@@ -868,11 +871,17 @@ def _wipe(index_dir: Path, lock_timeout: float) -> None:
     from mofasearch import storage
     from mofasearch.index import META_FILE
 
-    with storage.write_locked(storage.file_storage(index_dir), lock_timeout, index_dir):
-        for entry in index_dir.iterdir():
-            own = _INDEX_FILE.match(entry.name) or entry.name in (MANIFEST_NAME, META_FILE)
-            if own and entry.is_file():
-                entry.unlink()
+    try:
+        with storage.write_locked(storage.file_storage(index_dir), lock_timeout, index_dir):
+            for entry in index_dir.iterdir():
+                own = _INDEX_FILE.match(entry.name) or entry.name in (MANIFEST_NAME, META_FILE)
+                if own and entry.is_file():
+                    entry.unlink()
+    except OSError as exc:
+        raise IndexStorageError(
+            f"cannot remove the index in {index_dir} to rebuild it: {exc.strerror or exc}",
+            index_dir,
+        ) from exc
 
 
 class _suppress_oserror:
