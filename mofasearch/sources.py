@@ -763,8 +763,14 @@ class _Claims:
             return None
         doc_id, holder = taken[0]
         more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        name, gone = self._name(holder)
+        keeps = (
+            "which is gone (its source is forgotten by `mofasearch index` with no PATH)"
+            if gone
+            else "which keeps it"
+        )
         return (
-            f"document id {doc_id!r}{more} is also in {self._name(holder)}, which keeps it; "
+            f"document id {doc_id!r}{more} is also in {name}, {keeps}; "
             "a document id must come from one file only"
         )
 
@@ -812,13 +818,18 @@ class _Claims:
         for doc_id in self._reserved_by.pop(me, ()):
             del self.reserved[doc_id]
 
-    def _name(self, holder: tuple[str, str]) -> str:
+    def _name(self, holder: tuple[str, str]) -> tuple[str, bool]:
+        """The holding file as shown, and whether it is gone (a remembered root not synced in
+        this run keeps its records, even of files no longer there, until it is synced)."""
         key, rel = holder
         if key in self._roots:
             display, is_dir = self._roots[key]
-            return _shown(display, rel, is_dir)
-        root = self._manifest.root_path(key)  # a remembered root not synced in this run
-        return str(root / rel) if root.is_dir() else str(root)
+            return _shown(display, rel, is_dir), False
+        root = self._manifest.root_path(key)
+        # a root that is one file records it under its own name (files are named from its
+        # folder); a folder root that is gone cannot say it is a folder any more
+        path = root if rel == root.name and not root.is_dir() else root / rel
+        return str(path), _gone(path)
 
 
 def _load(
