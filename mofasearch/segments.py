@@ -13,6 +13,7 @@ snapshot. Caches of segments that left the index are dropped when a new snapshot
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -85,6 +86,17 @@ def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
 
 
+def stored_size(fields: dict[str, Any]) -> int:
+    """About the bytes a section's stored fields hold: each value, and the parts of a tuple or
+    list value (the stored tokens are a tuple of a packed array and a string of terms)."""
+    size = sys.getsizeof(fields)
+    for value in fields.values():
+        size += sys.getsizeof(value)
+        if isinstance(value, tuple | list):
+            size += sum(sys.getsizeof(part) for part in value)
+    return size
+
+
 class SegmentCache:
     """The numpy view of one Whoosh segment (immutable data only; deletions live elsewhere)."""
 
@@ -107,7 +119,8 @@ class SegmentCache:
         self.damage = damage
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._bytes = 0
-        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._stored: OrderedDict[int, tuple[dict[str, Any], int]] = OrderedDict()
+        self._stored_bytes = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, Any] = {}
         self._labels: list[tuple[str, str] | None] | None = None
@@ -145,19 +158,31 @@ class SegmentCache:
 
     #: stored-field dicts kept per segment (hits of popular sections skip the unpickling)
     MAX_STORED = 4096
+    #: and their bytes: a long statute section's text and stored tokens weigh about 200 KB, so
+    #: a count alone could keep gigabytes in a search process
+    MAX_STORED_BYTES = 32 * 1024 * 1024
 
     def stored(self, docnum: int) -> dict[str, Any] | None:
         with self._lock:
             found = self._stored.get(docnum)
-            if found is not None:
-                self._stored.move_to_end(docnum)
-            return found
+            if found is None:
+                return None
+            self._stored.move_to_end(docnum)
+            return found[0]
 
     def keep_stored(self, docnum: int, fields: dict[str, Any]) -> None:
+        size = ENTRY_BYTES + stored_size(fields)
         with self._lock:
-            self._stored[docnum] = fields
-            while len(self._stored) > self.MAX_STORED:
-                self._stored.popitem(last=False)
+            old = self._stored.pop(docnum, None)  # two threads may both have read it
+            if old is not None:
+                self._stored_bytes -= old[1]
+            self._stored[docnum] = (fields, size)
+            self._stored_bytes += size
+            while len(self._stored) > 1 and (
+                len(self._stored) > self.MAX_STORED or self._stored_bytes > self.MAX_STORED_BYTES
+            ):
+                _, (_, dropped) = self._stored.popitem(last=False)
+                self._stored_bytes -= dropped
 
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:
         """Decoded (lossy, as Whoosh scores with) length of the field in every document."""

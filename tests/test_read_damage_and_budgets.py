@@ -196,3 +196,25 @@ def test_length_norms_do_not_pile_up_with_ranking_configurations(vocabulary_inde
         assert ix._snapshot is snap
         # bounded, not one array per field and configuration ever searched with
         assert len(snap._norms) < 60
+
+
+def test_stored_fields_kept_per_segment_stay_within_their_byte_budget(tmp_path, monkeypatch):
+    """Long sections (statutes' run to 35,000 characters) must not be kept by count alone."""
+    from mofasearch.segments import stored_size
+    from tests.conftest import disk_index
+
+    budget = 150_000
+    monkeypatch.setattr(SegmentCache, "MAX_STORED_BYTES", budget)
+    long_text = "日本国と各国は経済協力について協議した。" * 250  # 5,000 characters
+    docs = [Document(f"d{n}", f"記録{n}", [Section(long_text, id=f"d{n}#1")]) for n in range(40)]
+    with disk_index(tmp_path, docs) as ix:
+        res = ix.search("経済協力", limit=40, group_by_document=False)
+        assert len(list(res)) == 40  # every section's stored fields were read
+        (cache,) = [cache for _, _, cache in ix._snapshot.leaves]
+        held = [stored_size(fields) for fields, _ in cache._stored.values()]
+        assert 0 < len(held) < 40
+        assert sum(held) <= budget
+        assert cache._stored_bytes == sum(size for _, size in cache._stored.values())
+        # what was dropped is read again, the same
+        again = ix.search("経済協力", limit=40, group_by_document=False)
+        assert [h.section_id for h in again] == [h.section_id for h in res]
