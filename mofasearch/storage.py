@@ -30,6 +30,7 @@ import re
 import struct
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -406,6 +407,21 @@ class _SafeIndexes:
 # Storages
 
 
+#: every file storage of the process, so a forked child can renew their locks
+_FILE_STORAGES: weakref.WeakSet[SafeFileStorage] = weakref.WeakSet()
+
+
+def _renew_locks_after_fork() -> None:
+    """In a forked child: a storage's lock taken by a thread of the parent (syncing files for
+    a commit) is inherited held, by a thread the child does not have; a commit would wait on
+    it for ever. Only the thread that forked lives on, and it held none of them."""
+    for store in list(_FILE_STORAGES):
+        store._sync_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_renew_locks_after_fork)
+
+
 class SafeFileStorage(_SafeIndexes, FileStorage):
     """A directory of index files: safe reads, and fsync at every commit point."""
 
@@ -418,6 +434,7 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
         self.durable = durable
         self._synced: dict[str, tuple[int, int, int]] = {}
         self._sync_lock = threading.Lock()
+        _FILE_STORAGES.add(self)
 
     def __getstate__(self) -> dict[str, Any]:
         # picklable for Whoosh's multiprocess writer; a copy starts with nothing known synced
@@ -429,6 +446,7 @@ class SafeFileStorage(_SafeIndexes, FileStorage):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._sync_lock = threading.Lock()
+        _FILE_STORAGES.add(self)
 
     def open_file(self, name: str, **kwargs: Any) -> SafeStructFile:
         return SafeStructFile(open(self._fpath(name), "rb"), name=name, **kwargs)

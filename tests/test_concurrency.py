@@ -196,3 +196,20 @@ def test_forked_children_search_safely(index_path: Path) -> None:
         assert _exit_code(wait_for(pid, 120)) == 0
         assert ix.search(QUERY, limit=1).total == 5 * BATCH
         assert any(re.match(r"b9-", d) for d in ix.doc_ids())
+
+
+def _add_batch_through(ix: Index, batch: int) -> None:
+    with ix.writer(lock_timeout=30.0) as w:
+        for doc in documents(batch, count=BATCH):
+            w.add(doc)
+
+
+def test_a_child_forked_while_a_parent_thread_commits_can_commit(index_path: Path) -> None:
+    """Forked while another thread of the parent held the storage's lock (syncing files for a
+    commit): the child inherits that lock held, by a thread it does not have."""
+    with Index.open(index_path) as ix:
+        before = ix.search(QUERY, limit=1).total
+        with ix._storage._sync_lock:
+            pid = _fork(_add_batch_through, ix, 7)
+        assert _exit_code(wait_for(pid, 60)) == 0
+        assert ix.search(QUERY, limit=1).total == before + BATCH
