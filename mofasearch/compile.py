@@ -198,7 +198,9 @@ class Compiler:
             return self._combine([self._excluded(item, fields) for item in items], np.logical_and)
         fields = self._scored(fields)
         words, subunits = self._word_weights(node.text)
-        readings = self._readings(node.text, fields)
+        # a kana text of particles only (の は) has no words, and no readings to match either:
+        # は is a particle here, not 葉 or 派
+        readings = self._readings(node.text, fields) if words else []
         if not words and not readings:
             return Evaluation(None, empty=True)
         result = Evaluation(self._empty())
@@ -232,7 +234,7 @@ class Compiler:
     def _excluded(self, item: str, fields: tuple[str, ...]) -> Evaluation:
         """What a negated item excludes: its words as a phrase, or, for kana, every reading."""
         result = self._eval_Phrase(Phrase(item), fields)
-        readings = self._readings(item, self._scored(fields))
+        readings = self._readings(item, self._scored(fields)) if not result.empty else []
         if readings:
             mask = self._empty() if result.mask is None else result.mask
             mask[self._holding("reading", readings)] = True

@@ -306,3 +306,11 @@ def test_sections_deleted_but_not_merged_away_do_not_change_a_match(tmp_path, qu
             w.add(CHANGED[0])
             w.delete("d")
         assert ids(index, query) == expected
+
+
+@pytest.mark.parametrize("query", ["の", "の は", "のは", "は が を", "の AND は", "は"])
+def test_particles_alone_are_no_words_by_reading_either(ix, query):
+    # は is a particle, not 葉 or 派 read as ハ: nothing to search, and the reason says so
+    res = ix.search(query)
+    assert res.total == 0 and res.reason is not None
+    assert ids(ix, f"日露 -{query.split()[0]}") == ids(ix, "日露")
