@@ -324,7 +324,7 @@ class Index:
             _count("offset", offset),
             first,
             last,
-            category,
+            _category(category),
             _section_number(section),
             sort,
             group_by_document,
@@ -499,6 +499,17 @@ def _bad_argument(
     error = QuerySyntaxError(message)
     error.hint = hint
     return error
+
+
+def _category(value: str | None) -> str | None:
+    """An empty category is a mistake (a form's "all" choice passed as ""), not a category no
+    document has: refused as an empty section number is, rather than finding nothing."""
+    if isinstance(value, str) and not value.strip():
+        raise _bad_argument(
+            f"category filter: empty category: {value!r}",
+            "give a category as results show it (会談・訪問), or None for every category",
+        )
+    return value
 
 
 def _section_number(value: str | None) -> str | None:

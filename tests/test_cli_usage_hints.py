@@ -42,3 +42,36 @@ def test_an_empty_synonyms_path_is_a_usage_error(
     """`--synonyms "$FILE"` with FILE unset named the working directory as the file."""
     err = _usage_error(capsys, *command, "--synonyms", "")
     assert "--synonyms" in err and "empty" in err, err
+
+
+def test_an_empty_category_is_refused_as_an_empty_section_is(
+    tmp_path, corpus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty category found nothing, silently (a form's "all" choice passed as "")."""
+    from mofasearch import Index, load
+    from mofasearch.errors import QuerySyntaxError
+
+    with Index.create(tmp_path / "ix") as ix:
+        with ix.writer() as w:
+            for doc in load(corpus):
+                w.add(doc)
+        for empty in ("", " "):
+            with pytest.raises(QuerySyntaxError, match="empty category"):
+                ix.search("日露", category=empty)
+        assert ix.search("日露", category=None).total == 2
+    capsys.readouterr()
+    assert cli.main(["search", "日露", "--index", str(tmp_path / "ix"), "--category", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty category" in err
+
+
+def test_a_missing_path_names_corpus_only_where_there_is_one(
+    tmp_path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["index", "nowhere", "--index", "ix"]) == 1
+    err = capsys.readouterr().err
+    assert "no such file or directory: nowhere" in err and "corpus/" not in err
+    (tmp_path / "corpus").mkdir()
+    assert cli.main(["index", "nowhere", "--index", "ix"]) == 1
+    assert "with no PATH to use corpus/" in capsys.readouterr().err
