@@ -552,9 +552,11 @@ def _resolve_roots(
     for given in paths:
         root = Path(given)
         if _gone(root):
+            # (corpus/ is only worth naming where there is one)
+            default = " (run `mofasearch index` with no PATH to use corpus/)"
             raise MofaSearchError(
                 f"no such file or directory: {os.fspath(given)}",
-                hint="check the path (run `mofasearch index` with no PATH to use corpus/)",
+                hint="check the path" + (default if Path("corpus").is_dir() else ""),
             )
         roots.append(root)
         displays.append(os.fspath(given).rstrip("/\\") or os.fspath(given))
