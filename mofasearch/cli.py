@@ -455,7 +455,10 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
             print("    " + mark_snippet(hit.snippet, tty=tty))
         others = [_other_to_json(o) for o in hit.other_sections or ()]
         if others:
-            also = ", ".join(_section_label(o["section"], (o["heading"],)) for o in others[:5])
+            also = ", ".join(
+                _section_label(o["section"], (o["heading"],), o["section_id"], hit.doc_id)
+                for o in others[:5]
+            )
             extra = f" and {len(others) - 5} more" if len(others) > 5 else ""
             print(f"    also: {also}{extra}")
     first, last = offset + 1, offset + len(hits)
@@ -465,14 +468,20 @@ def _print_hits(res: Any, *, offset: int, tty: bool) -> None:
 
 def _hit_line(rank: int, hit: Any) -> str:
     date = hit.date.isoformat() if hit.date else "----------"
-    where = _section_label(hit.section, tuple(hit.section_path) or (hit.heading,))
+    path = tuple(hit.section_path) or (hit.heading,)
+    where = _section_label(hit.section, path, hit.section_id, hit.doc_id)
     return "  ".join([f"{rank:>2}", f"{hit.score:6.2f}", printable(hit.title), date, where])
 
 
-def _section_label(number: str, path: Sequence[str]) -> str:
+def _section_label(number: str, path: Sequence[str], section_id: str, doc_id: str) -> str:
+    """§number and headings; a section with neither is the lead (``doc#0``, the text before
+    a page's first numbered section), or else named by its id (JSONL sections have no numbers)."""
     heading = " › ".join(p for p in path if p)
-    label = f"§{number}" if number else ""
-    return printable(" ".join(x for x in (label, heading) if x) or "(lead section)")
+    label = " ".join(x for x in (f"§{number}" if number else "", heading) if x)
+    if not label:
+        own = section_id.removeprefix(f"{doc_id}#")
+        label = "(lead section)" if own == "0" else ("#" + own if own != section_id else own)
+    return printable(label)
 
 
 #: control characters (C0, DEL, C1): an ESC in an indexed title could drive the terminal

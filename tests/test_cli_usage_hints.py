@@ -75,3 +75,28 @@ def test_a_missing_path_names_corpus_only_where_there_is_one(
     (tmp_path / "corpus").mkdir()
     assert cli.main(["index", "nowhere", "--index", "ix"]) == 1
     assert "with no PATH to use corpus/" in capsys.readouterr().err
+
+
+def test_sections_without_number_or_heading_are_named_by_their_ids(
+    tmp_path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a page's lead (``doc#0``) is the lead section; a JSONL document's sections, which
+    have no numbers, were all printed as "(lead section)"."""
+    import json
+
+    (tmp_path / "docs").mkdir()
+    record = {
+        "id": "faq",
+        "title": "よくある質問",
+        "sections": [{"id": f"faq#q{n}", "text": f"旅券の申請について{n}。"} for n in range(3)],
+    }
+    (tmp_path / "docs" / "faq.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n")
+    (tmp_path / "docs" / "page.txt").write_text("旅券の話。\n\n1.申請\n旅券の申請。\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["index", "docs", "--index", "ix"]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", "旅券", "--index", "ix"]) == 0
+    out = capsys.readouterr().out
+    assert "(lead section)" in out  # the page's text before its 1.
+    faq = [line for line in out.splitlines() if "#q" in line]
+    assert faq and "(lead section)" not in "".join(faq), out
