@@ -15,7 +15,8 @@ surrogate, which is not a character and cannot be encoded again; in text it beco
 text: one with a lone surrogate is an error naming its line (as the writer refuses such an id),
 since replacing it would make ``"\\ud800a"`` and ``"\\ud801a"`` the same document. A record with
 neither ``text`` nor ``sections`` (a queries file, say) means the file is not a document file: an
-error naming it, not an empty result.
+error naming it, not an empty result. A ``.json`` file holds one such record, or an array of
+them (:func:`parse_json`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,36 @@ def parse_jsonl(data: bytes, path: PathLike = None) -> list[Document]:
     return documents
 
 
+def parse_json(data: bytes, path: PathLike = None) -> list[Document]:
+    """A ``.json`` file: one record of the JSONL shape, or an array of them. A ``.json`` file of
+    JSON Lines is read as such; any other JSON (a ``package.json``) is not a document file: an
+    error naming it, rather than its syntax indexed as the text of a page."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DocumentParseError("not UTF-8 (JSON must be UTF-8)", path, error.start) from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and looks_like_jsonl(text):
+            return parse_jsonl(data, path)
+        at = len(text[: error.pos].encode("utf-8"))
+        raise DocumentParseError(f"invalid JSON ({error.msg})", path, at) from None
+    except RecursionError:
+        raise DocumentParseError("JSON nested too deeply", path, 0) from None
+    records = value if isinstance(value, list) else [value]
+    documents: list[Document] = []
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise DocumentParseError(f"record {number}: not a JSON object", path, 0)
+        documents.append(_document(record, path, number, 0, where=f"record {number}"))
+    if not documents:
+        raise DocumentParseError("the JSON file holds no records", path)
+    return documents
+
+
 def _record(raw: bytes, path: PathLike, lineno: int, start: int) -> dict[str, Any]:
     try:
         line = raw.decode("utf-8")
@@ -88,9 +119,13 @@ def _record(raw: bytes, path: PathLike, lineno: int, start: int) -> dict[str, An
     return record
 
 
-def _document(record: dict[str, Any], path: PathLike, lineno: int, start: int) -> Document:
+def _document(
+    record: dict[str, Any], path: PathLike, lineno: int, start: int, *, where: str = ""
+) -> Document:
+    where = where or f"line {lineno}"
+
     def fail(message: str) -> DocumentParseError:
-        return DocumentParseError(f"line {lineno}: {message}", path, start)
+        return DocumentParseError(f"{where}: {message}", path, start)
 
     if "text" in record:
         if not isinstance(record["text"], str):

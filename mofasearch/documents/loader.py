@@ -1,7 +1,8 @@
 """Finding source files, detecting their format, and turning each into Documents.
 
 Detection goes by name first, then by content, so that a page saved without an extension still
-loads: ``.jsonl``/``.ndjson`` (optionally ``.gz``) are JSONL; ``.md``/``.markdown`` Markdown; HTML
+loads: ``.jsonl``/``.ndjson`` (optionally ``.gz``) are JSONL, ``.json`` one record of that shape
+or an array of them; ``.md``/``.markdown`` Markdown; HTML
 (by extension or by its first bytes) is an e-Gov statute when it carries e-Gov's markup, else a
 page; anything else that decodes is a page in plain text, whose rules find nothing to strip or
 cut in text without MOFA structure and keep it as one lead section.
@@ -36,6 +37,7 @@ SKIPPED_NAMES = frozenset({egov.MANIFEST_NAME})
 #: first when an index is created): never walked as a source.
 INDEX_MARKER = "mofasearch.json"
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+_JSON_SUFFIXES = (".json", ".json.gz")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".md.gz", ".markdown.gz")
 
 # the errors for which Path.is_file says False: no such file, not a folder on the way, loops
@@ -172,6 +174,8 @@ def load_file(
     name = path.name.lower()
     if name.endswith(_JSONL_SUFFIXES):
         return jsonl.parse_jsonl(data, path)
+    if name.endswith(_JSON_SUFFIXES):
+        return jsonl.parse_json(data, path)
     text = decode(data, path)
     if name.endswith(_MARKDOWN_SUFFIXES):
         document = markdown.parse_markdown(text, doc_id=doc_id, fallback_title=_stem(path))
