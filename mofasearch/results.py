@@ -40,7 +40,9 @@ class Hit:
     _snippet_maker: Callable[..., Snippet] | None = field(default=None, repr=False, compare=False)
     #: the body tokens stored beside the text (``text_spans``), for the snippet's highlights
     _tokens: Any = field(default=None, repr=False, compare=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: not an argument: ``dataclasses.replace(hit, text=…)`` makes a hit of its own, whose
+    #: snippet is cut from its own text, not the one already cut for ``hit``
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def snippet(self) -> Snippet:

@@ -148,6 +148,15 @@ def test_hits_and_results_pickle_with_their_snippets(ix):
     assert copy == hit and copy.snippet == hit.snippet and copy.other_sections == ()
 
 
+def test_a_replaced_hit_cuts_its_snippet_from_its_own_text(ix):
+    import dataclasses
+
+    hit = ix.search("京都議定書", group_by_document=False)[0]
+    assert "京都" in hit.snippet.text  # cut once, and kept
+    edited = dataclasses.replace(hit, text="外務大臣が会見した。")
+    assert edited.snippet.text.startswith("外務大臣") and "京都" in hit.snippet.text
+
+
 def test_get_returns_the_document_as_added(ix):
     many = Document(
         "長い文書",
