@@ -64,10 +64,10 @@ _APPENDIX = re.compile(r"(?:附則)?(?:別表|別記|別紙|様式|附録|付録
 _SEGMENT_APPENDIX = re.compile(
     rf"[（(](?:別表|別記|別紙|様式|附録|付録|付表|別図)|第{_N}号?(?:様式|書式|表)"
 )
-_ORDINAL_FIRST = re.compile(rf"(第{_N})号?(様式|書式|表)")
+ORDINAL_FIRST = re.compile(rf"(第{_N})号?(様式|書式|表)")
 # a part of a form or annex: a mark in brackets right after its label, or その and a rank
-_PART_MARK = re.compile(r"[（(]([甲乙丙丁戊己庚辛壬癸イロハニホヘトチリヌルヲ])[）)]")
-_PART_RANK = re.compile(
+PART_MARK = re.compile(r"[（(]([甲乙丙丁戊己庚辛壬癸イロハニホヘトチリヌルヲ])[）)]")
+PART_RANK = re.compile(
     r"(?:^|(?<=[ \u3000）)]))その([一二三四五六七八九十]+|[0-9０-９]+)(?![^ \u3000（(])"
 )
 # A law is cited by era year, kind and number (平成三年法律第九十号); the National Personnel
@@ -128,7 +128,7 @@ def _law_number(law_line: str) -> str:
     return f"{era}{year}年{kind}" + (rule if number is None else f"第{number}号")
 
 
-def _compact_law_number(heading: str) -> str:
+def compact_law_number(heading: str) -> str:
     """``附則（平成一一年一二月一五日法律第一五三号）抄`` → ``平成11年法律第153号``;
     ``附則（平成一五年一〇月一日人事院規則一―四〇）`` → ``平成15年人事院規則1―40``."""
     match = _LAW_REF.search(heading)
@@ -140,7 +140,7 @@ def _compact_law_number(heading: str) -> str:
     return f"{era}{to_int(year)}年{kind}第{to_int(number)}号"
 
 
-def _label_number(label: str) -> str:
+def label_number(label: str) -> str:
     """``第三条の二`` → ``3の2``; ``別表第一`` → ``別表1``; ``様式第二号`` → ``様式2``."""
 
     def replace(match: re.Match[str]) -> str:
@@ -152,7 +152,7 @@ def _label_number(label: str) -> str:
     return _LABEL_NUMBER.sub(replace, label).replace(" ", "").replace("\u3000", "")
 
 
-def _normalize_heading(text: str) -> str:
+def normalize_heading(text: str) -> str:
     return re.sub(r"[ \t\u3000\xa0]+", " ", text).strip()
 
 
@@ -202,7 +202,7 @@ class _Builder:
 
     def _header(self, block: Block, text: str) -> bool:
         if not self.title and block.bold:
-            self.title = _normalize_heading(text)
+            self.title = normalize_heading(text)
             return True
         if self.title and not self.law_line and text.startswith(("（", "(")):
             self.law_line = text.strip("（）()")
@@ -210,7 +210,7 @@ class _Builder:
         return False
 
     def _article(self, label: str, text: str) -> None:
-        number = _label_number(label)
+        number = label_number(label)
         caption = self.caption.strip(_SPACE).strip("（）()")
         self.caption = ""
         parents: tuple[str, ...]
@@ -227,14 +227,14 @@ class _Builder:
         assert match is not None
         depth = _LEVELS[match.group(1)]
         self._keep_caption()
-        self.levels[depth:] = [_normalize_heading(text)] + [""] * (len(_LEVELS) - depth - 1)
+        self.levels[depth:] = [normalize_heading(text)] + [""] * (len(_LEVELS) - depth - 1)
         self.current = None
 
     def _supplement(self, text: str) -> None:
         self._keep_caption()
         self._keep_empty_supplement()
         heading = re.sub(r"[ \t\u3000\xa0]+", "", text)
-        law = _compact_law_number(heading)
+        law = compact_law_number(heading)
         prefix = f"附則({law})" if law else "附則"
         # e-Gov now and then gives two 附則 the same heading (組織的犯罪処罰法 has two
         # 附則（平成一二年六月二日法律第一〇五号）): the later one is told apart by its rank.
@@ -266,20 +266,20 @@ class _Builder:
 
     def _appendix(self, text: str) -> None:
         self._keep_caption()
-        heading = _normalize_heading(text)
+        heading = normalize_heading(text)
         stripped = heading.lstrip("（(")
         label = re.split(r"[ \t\u3000（(）)]", stripped, maxsplit=1)[0]
         rest = stripped[len(label) :]
-        ordinal_first = _ORDINAL_FIRST.fullmatch(label)
+        ordinal_first = ORDINAL_FIRST.fullmatch(label)
         if ordinal_first is not None:  # 第一号様式 → 様式第一, 第一表 → 表第一
             label = ordinal_first.group(2) + ordinal_first.group(1)
         path: tuple[str, ...]
-        number, path = _label_number(label), (heading,)
+        number, path = label_number(label), (heading,)
         # the parts of one form or annex (様式第二号 その一 / その二, 別記第九号様式（甲）/（乙）,
         # 附録第一号(イ)) are numbered apart, as the page tells them apart
-        if part := _PART_MARK.match(rest):
+        if part := PART_MARK.match(rest):
             number += f"({part.group(1)})"
-        if part := _PART_RANK.search(rest):
+        if part := PART_RANK.search(rest):
             number += f"その{to_int(part.group(1))}"
         if self.supplement is not None and number.startswith("附則"):
             # Every amending law's 附則 restarts at 附則別表第一: its tables carry its number.

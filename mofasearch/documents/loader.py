@@ -2,7 +2,9 @@
 
 Detection goes by name first, then by content, so that a page saved without an extension still
 loads: ``.jsonl``/``.ndjson`` (optionally ``.gz``) are JSONL, ``.json`` one record of that shape
-or an array of them; ``.md``/``.markdown`` Markdown; HTML
+or an array of them; ``.md``/``.markdown`` Markdown; XML whose root is ``<Law>`` (or the
+e-Gov 法令API response holding one), whatever the file is named, an e-Gov statute in
+法令標準XML; HTML
 (by extension or by its first bytes) is an e-Gov statute when it carries e-Gov's markup, else a
 page; anything else that decodes is a page in plain text, whose rules find nothing to strip or
 cut in text without MOFA structure and keep it as one lead section.
@@ -20,7 +22,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mofasearch.documents import egov, jsonl, markdown
+from mofasearch.documents import egov, egov_xml, jsonl, markdown
 from mofasearch.documents.htmltext import looks_like_html
 from mofasearch.documents.model import Document
 from mofasearch.documents.mofa import page_document
@@ -179,6 +181,8 @@ def load_file(
     text = decode(data, path)
     if name.endswith(_MARKDOWN_SUFFIXES):
         document = markdown.parse_markdown(text, doc_id=doc_id, fallback_title=_stem(path))
+    elif egov_xml.is_law_xml(text):
+        document = egov_xml.parse_law_xml(text, doc_id=doc_id, path=path)
     elif looks_like_html(text) and egov.is_statute(text):
         document = egov.parse_statute(text, doc_id=doc_id, path=path)
     elif not looks_like_html(text) and jsonl.looks_like_jsonl(text):
