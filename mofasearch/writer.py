@@ -445,6 +445,7 @@ class Writer:
         """``docs`` as they would be stored (see ``encodable``), once each is known to fit."""
         checked: list[Document] = []
         claimed: dict[str, str] = {}  # section ids of the documents before, in ``docs``
+        claims: dict[str, tuple[str, ...]] = {}  # doc id -> the section ids it put in ``claimed``
         # their ids, and those the caller deletes first: what they held is theirs no more
         replaced: set[str] = set(replacing)
         for doc in docs:
@@ -469,7 +470,13 @@ class Writer:
                         f"say), or delete document {owner!r} first"
                     )
                     raise error
-            claimed.update(dict.fromkeys((s.id for s in doc.sections), doc.id))
+            # a later document with an id seen before replaces the earlier one, as ``add``
+            # does: the section ids only the earlier one held are free again
+            for sid in claims.pop(doc.id, ()):
+                if claimed.get(sid) == doc.id:
+                    del claimed[sid]
+            claims[doc.id] = tuple(s.id for s in doc.sections)
+            claimed.update(dict.fromkeys(claims[doc.id], doc.id))
             replaced.add(doc.id)
             checked.append(doc)
         return checked
