@@ -53,7 +53,7 @@ from mofasearch.schema import (
 from mofasearch.scoring import RankingConfig
 from mofasearch.search import SORTS, SearchRequest, run_search
 from mofasearch.segments import SegmentCache
-from mofasearch.snapshot import Snapshot
+from mofasearch.snapshot import Snapshot, SupersededError
 from mofasearch.writer import Writer, document_from_stored
 
 log = logging.getLogger("mofasearch.index")
@@ -65,6 +65,8 @@ REBUILD = "mofasearch index --rebuild"
 #: creating the same index (or rebuilding it) holds the lock of a folder without an index, and
 #: only for a moment
 CREATE_LOCK_TIMEOUT = 10.0
+#: how many newer commits opening a snapshot follows before it gives up (see _open_snapshot)
+_OPEN_ATTEMPTS = 5
 #: a committed table of contents (not one being written, ``_MAIN_1.toc.<time>``)
 _COMMITTED_TOC = re.compile(r"_MAIN_[0-9]+\.toc")
 
@@ -275,15 +277,7 @@ class Index:
                         # another index may have taken the folder's place (built by another
                         # version): its metadata must match this code's, as at open
                         _check_meta(self._storage, self.path)
-                    try:
-                        searcher = self._ix.searcher()
-                    except EmptyIndexError:  # the folder's index was removed since it was opened
-                        raise IndexNotFoundError(f"no index in {self.path}", self.path) from None
-                    try:
-                        snap = Snapshot(searcher, self._segment_caches, self._storage)
-                    except BaseException:
-                        searcher.close()
-                        raise
+                    snap = self._open_snapshot()
                 live = {cache.segid for _, _, cache in snap.leaves}
                 for segid in list(self._segment_caches):
                     if segid not in live:
@@ -291,6 +285,30 @@ class Index:
                 self._snapshot = snap
                 self._state = state
             return snap.acquire()
+
+    def _open_snapshot(self) -> Snapshot:
+        """A snapshot of the latest commit. One whose segment lost its side-car to a newer
+        commit while it was being opened is given up for that commit, a few times at most."""
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                searcher = self._ix.searcher()
+            except EmptyIndexError:  # the folder's index was removed since it was opened
+                raise IndexNotFoundError(f"no index in {self.path}", self.path) from None
+            try:
+                return Snapshot(searcher, self._segment_caches, self._storage)
+            except SupersededError as exc:
+                searcher.close()
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise IndexStorageError(
+                        f"the index in {self.path} changed under every attempt to read it"
+                        f" (a segment's postings file, {exc}, went with each newer commit)",
+                        self.path,
+                        hint="search again: commits are coming faster than a search can open them",
+                    ) from None
+            except BaseException:
+                searcher.close()
+                raise
+        raise AssertionError("unreachable")
 
     def search(
         self,

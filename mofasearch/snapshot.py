@@ -33,6 +33,7 @@ from mofasearch.impact import DamagedPostingsError, open_postings
 from mofasearch.schema import SIDE_FIELDS, label_parts
 from mofasearch.scoring import RankingConfig, rsj_idf
 from mofasearch.segments import ENTRY_BYTES, SegmentCache
+from mofasearch.storage import latest_generation
 
 log = logging.getLogger("mofasearch.snapshot")
 
@@ -106,7 +107,7 @@ class Snapshot:
             segid = reader._segment.segment_id()
             cache = segment_caches.get(segid)
             if cache is None:
-                cache = _segment_cache(storage, segid, reader.doc_count_all())
+                cache = _segment_cache(storage, segid, reader.doc_count_all(), reader.generation())
                 segment_caches[segid] = cache
             self.leaves.append((reader, offset, cache))
         self.live = np.ones(self.size, dtype=bool)
@@ -438,9 +439,21 @@ _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_TF = np.zeros(0, dtype=np.float32)
 
 
-def _segment_cache(storage: Any, segid: str, doccount: int) -> SegmentCache:
+class SupersededError(Exception):
+    """A segment of the generation being opened lost its side-car to a newer commit (a merge
+    removed it between Whoosh's listing and this look): open the newer generation instead."""
+
+
+def _segment_cache(
+    storage: Any, segid: str, doccount: int, generation: int | None = None
+) -> SegmentCache:
     """A new segment's cache with its side-car postings; a damaged side-car is remembered as
-    such (searches needing its side-only fields then raise), not taken for an absent one."""
+    such (searches needing its side-only fields then raise), not taken for an absent one.
+
+    A side-car that is not there is a segment without one (an index of an older version) only
+    while ``generation`` is still the latest: once a newer commit exists, it may have removed
+    the file since the segment was listed, and a snapshot that went on without it would miss
+    every bigram and reading match of the segment, silently (:class:`SupersededError`)."""
     if storage is None:
         return SegmentCache(segid, doccount)
     try:
@@ -448,6 +461,8 @@ def _segment_cache(storage: Any, segid: str, doccount: int) -> SegmentCache:
     except DamagedPostingsError as exc:
         log.warning("damaged postings file: %s", exc)
         return SegmentCache(segid, doccount, damage=str(exc))
+    if side is None and generation is not None and latest_generation(storage) > generation:
+        raise SupersededError(segid)
     return SegmentCache(segid, doccount, side)
 
 

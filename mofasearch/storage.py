@@ -158,6 +158,11 @@ def generation_size(
     return total
 
 
+def latest_generation(storage: Storage, indexname: str = _DEF_INDEX_NAME) -> int:
+    """The newest committed generation in ``storage`` (-1 without an index)."""
+    return int(TOC._latest_generation(storage, indexname))
+
+
 def committed_state(storage: Storage, indexname: str = _DEF_INDEX_NAME) -> tuple[int, ...]:
     """What changes when the index in ``storage`` does: its latest committed generation and,
     on disk, which file its TOC is (device, inode, change time); ``(-1,)`` without an index.
@@ -166,7 +171,7 @@ def committed_state(storage: Storage, indexname: str = _DEF_INDEX_NAME) -> tuple
     (the folder removed and built again, a symbolic link switched to a fresh build): that one
     may well have the very generation number the old one had.
     """
-    gen = TOC._latest_generation(storage, indexname)
+    gen = latest_generation(storage, indexname)
     folder = getattr(storage, "folder", "")
     if gen < 0 or not folder:
         return (gen,)
@@ -658,6 +663,7 @@ __all__ = [
     "fsync_directory",
     "fsync_path",
     "generation_size",
+    "latest_generation",
     "ram_storage",
     "read_toc",
     "write_locked",

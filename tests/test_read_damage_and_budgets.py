@@ -218,3 +218,51 @@ def test_stored_fields_kept_per_segment_stay_within_their_byte_budget(tmp_path, 
         # what was dropped is read again, the same
         again = ix.search("経済協力", limit=40, group_by_document=False)
         assert [h.section_id for h in again] == [h.section_id for h in res]
+
+
+def test_a_snapshot_does_not_open_a_segment_whose_side_car_a_merge_removed(
+    tmp_path, corpus, monkeypatch
+):
+    """A reader lists a generation's segments; before it opens one's side-car, a merge in
+    another writer commits and removes the file. Taken for a segment without a side-car, it
+    would lose every bigram and reading match of the segment for the life of the snapshot."""
+    path = tmp_path / "ix"
+    docs = list(load(corpus))
+    with Index.create(path) as first, first.writer() as w:
+        w.add(docs[0])
+    with Index.open(path) as ix:
+        with Index.open(path) as fresh:
+            wanted = {h.section_id for h in fresh.search("にちろ", limit=50)}
+        assert wanted  # matched by reading only: the side-car's
+        old = ix._ix.searcher()  # the reader that listed the old generation
+        with Index.open(path) as other:
+            with other.writer() as w:
+                w.add(docs[1])
+            other.optimize()  # every old segment merged away, its files removed
+        assert not list(path.glob(f"{old.reader()._segment.segment_id()}.*"))
+        handed = iter([old])
+        real = ix._ix.searcher
+        monkeypatch.setattr(ix._ix, "searcher", lambda: next(handed, None) or real())
+        found = {h.section_id for h in ix.search("にちろ", limit=50)}
+        assert found >= wanted and len(ix._snapshot.leaves) == 1
+
+
+def test_opening_gives_up_when_every_generation_it_tries_is_gone(tmp_path, corpus, monkeypatch):
+    from mofasearch import index as index_module
+    from mofasearch.errors import IndexStorageError
+
+    path = tmp_path / "ix"
+    docs = list(load(corpus))
+    with Index.create(path) as first, first.writer() as w:
+        w.add(docs[0])
+    with Index.open(path) as ix:
+        stale = [ix._ix.searcher() for _ in range(index_module._OPEN_ATTEMPTS)]
+        with Index.open(path) as other:
+            with other.writer() as w:
+                w.add(docs[1])
+            other.optimize()
+        handed = iter(stale)
+        monkeypatch.setattr(ix._ix, "searcher", lambda: next(handed))
+        with pytest.raises(IndexStorageError, match="changed under every attempt"):
+            ix.search("にちろ")
+        assert all(s.is_closed for s in stale)  # none left open
