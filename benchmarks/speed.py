@@ -9,7 +9,8 @@ machine falls on both; each figure is the median of ``--repeats`` runs.
   naive Whoosh + Sudachi single-field build of the same text (the reference the targets use);
 - ``latency``: the first ``--questions`` JaQuAD questions, top-10 with ids and scores, and then
   with the snippets of all ten hits (``--snippet-cache 0`` also times the snippets without the
-  analyzed-piece cache), on one index built by the working tree;
+  analyzed-piece cache), on an index of every JaQuAD passage that each tree builds for itself
+  (code with other analysis settings cannot open the other's index);
 - ``steps``: where a query's time goes, for each tree: the same questions with a timer around
   each step of the search (evaluating the query, and within it the analysis of its words and
   their contributions; the side terms' contributions; ranking; hits; facets), in ms a question.
@@ -258,21 +259,16 @@ def main(argv: list[str] | None = None) -> int:
             report["build"] = _builds(trees, work, args)
         if "latency" in parts or "steps" in parts:
             report["index_passages"] = INDEX_PASSAGES
-            path = work / "jaquad"
-            run_child(
-                ROOT,
-                {
-                    "kind": "build",
-                    "engine": "mofa",
-                    "jobs": 1,
-                    "passages": INDEX_PASSAGES,
-                    "path": str(path),
-                },
-            )
+            # each tree searches an index it built: code whose analysis differs (other stop
+            # tags, another fingerprint) cannot open the other's
+            paths = {label: work / f"jaquad-{label}" for label in trees}
+            for label, path in paths.items():
+                task = {"kind": "build", "engine": "mofa", "jobs": 1, "path": str(path)}
+                run_child(trees[label], {**task, "passages": INDEX_PASSAGES})
         if "latency" in parts:
-            report["latency"] = _latencies(trees, path, args)
+            report["latency"] = _latencies(trees, paths, args)
         if "steps" in parts:
-            report["steps"] = _steps(trees, path, args)
+            report["steps"] = _steps(trees, paths, args)
     print(json.dumps(report, indent=1))
     return 0
 
@@ -291,13 +287,13 @@ def _builds(trees: dict[str, Path], work: Path, args: Any) -> dict[str, float]:
     return {key: round(median_of(r, "seconds"), 2) for key, r in runs.items()}
 
 
-def _latencies(trees: dict[str, Path], path: Path, args: Any) -> dict[str, Any]:
+def _latencies(trees: dict[str, Path], paths: dict[str, Path], args: Any) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {}
     variants = [(label, None) for label in trees] + [("after", 0)]
     for _ in range(args.repeats):
         for label, cache in variants:
             key = label if cache is None else f"{label}, snippet cache off"
-            task = {"kind": "latency", "path": str(path), "questions": args.questions}
+            task = {"kind": "latency", "path": str(paths[label]), "questions": args.questions}
             task["snippet_cache"] = cache
             runs.setdefault(key, []).append(run_child(trees[label], task))
     return {
@@ -309,11 +305,11 @@ def _latencies(trees: dict[str, Path], path: Path, args: Any) -> dict[str, Any]:
     }
 
 
-def _steps(trees: dict[str, Path], path: Path, args: Any) -> dict[str, Any]:
+def _steps(trees: dict[str, Path], paths: dict[str, Path], args: Any) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {}
     for _ in range(args.repeats):
         for label in trees:
-            task = {"kind": "steps", "path": str(path), "questions": args.questions}
+            task = {"kind": "steps", "path": str(paths[label]), "questions": args.questions}
             runs.setdefault(label, []).append(run_child(trees[label], task))
     return {
         label: {step: round(median_of(r, step), 3) for step in r[0] if all(step in x for x in r)}
