@@ -87,13 +87,14 @@ def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stored_size(fields: dict[str, Any]) -> int:
-    """About the bytes a section's stored fields hold: each value, and the parts of a tuple or
-    list value (the stored tokens are a tuple of a packed array and a string of terms)."""
-    size = sys.getsizeof(fields)
-    for value in fields.values():
-        size += sys.getsizeof(value)
-        if isinstance(value, tuple | list):
-            size += sum(sys.getsizeof(part) for part in value)
+    """About the bytes a section's stored fields hold: each value, and the parts of the stored
+    tokens (a tuple of a packed array and a string of terms, as large as the text); the short
+    lists of a heading path are left out. Asked for every stored read a search makes, so kept
+    to a few calls."""
+    size = sys.getsizeof(fields) + sum(map(sys.getsizeof, fields.values()))
+    tokens = fields.get("text_spans")
+    if isinstance(tokens, tuple):
+        size += sum(map(sys.getsizeof, tokens))
     return size
 
 
