@@ -269,7 +269,8 @@ class Compiler:
         words = self._phrase_words(node.text)
         if not words:
             return Evaluation(None, empty=True)
-        result = Evaluation(self._empty())
+        mask = self._empty()
+        result = Evaluation(mask)
         queries: list[wq.Query] = []
         for name in fields:
             if name not in WORD_FIELDS:
@@ -282,11 +283,11 @@ class Compiler:
             # field where some section holds all its words
             held = self._holding(name, words)
             if len(words) == 1:
-                result.mask[held] = True
+                mask[held] = True
             elif len(held):
-                result.mask |= self.snapshot.query_mask_among(wq.Phrase(name, words), held)
+                mask |= self.snapshot.query_mask_among(wq.Phrase(name, words), held)
         if queries:
-            result.mask |= self.snapshot.query_mask(wq.Or(queries))
+            mask |= self.snapshot.query_mask(wq.Or(queries))
         for term in dict.fromkeys(words):
             for name in fields:
                 result.terms.append((name, term, self._weight(name)))

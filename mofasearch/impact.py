@@ -188,9 +188,9 @@ class Collector:
             self.bulk.append((tids[keep], renumber[docs[keep]].astype(np.int32), weights[keep]))
             old_lengths = old.lengths(fieldname)
             if old_lengths is not None:
-                table = self.lengths[fieldname]
+                by_doc = self.lengths[fieldname]
                 for docnum in np.flatnonzero(live[: len(old_lengths)]).tolist():
-                    table[int(renumber[docnum])] = float(old_lengths[docnum])
+                    by_doc[int(renumber[docnum])] = float(old_lengths[docnum])
 
     def size(self) -> int:
         return len(self.docs) + sum(len(b[1]) for b in self.bulk)
@@ -240,10 +240,10 @@ class Collector:
                 header["fields"][fieldname] = len(chosen)
             if fieldname in self.lengths:
                 lengths = np.zeros(doccount, dtype=np.float32)
-                table = self.lengths[fieldname]
-                if table:
-                    lengths[np.fromiter(table, dtype=np.int64)] = np.fromiter(
-                        table.values(), dtype=np.float32
+                by_doc = self.lengths[fieldname]
+                if by_doc:
+                    lengths[np.fromiter(by_doc, dtype=np.int64)] = np.fromiter(
+                        by_doc.values(), dtype=np.float32
                     )
                 arrays[f"{fieldname}.lengths"] = lengths
                 header["lengths"][fieldname] = float(lengths.sum(dtype=np.float64))
@@ -291,14 +291,14 @@ def _pack(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[Any]:
     header["arrays"] = layout
     head = json.dumps(header).encode("utf-8")
     start = _aligned(len(MAGIC) + 8 + len(head))
-    parts = [
+    parts: list[bytes | memoryview] = [
         MAGIC,
         struct.pack("<Q", len(head)),
         head,
         b"\0" * (start - len(MAGIC) - 8 - len(head)),
     ]
     for values in arrays.values():
-        raw = memoryview(np.ascontiguousarray(values)).cast("B")
+        raw = np.ascontiguousarray(values).data.cast("B")
         parts.append(raw)
         if _aligned(len(raw)) > len(raw):
             parts.append(b"\0" * (_aligned(len(raw)) - len(raw)))

@@ -297,6 +297,10 @@ class PostingsWriter(W3PostingsWriter):
     uncompressed (each block records its compression, and Whoosh's reader honours it). The files
     are the W3 format; plain Whoosh reads them."""
 
+    # set by Whoosh's writer (untyped there)
+    _terminfo: Any
+    _compression: int
+
     def finish_postings(self) -> Any:
         if self.written() or len(self) >= self._inlinelimit:
             return super().finish_postings()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -228,5 +228,9 @@ class SegmentCache:
 
     def columns_if_read(self, *fieldnames: str) -> tuple[list[Any], ...] | None:
         """The columns' values when every one of them has been read already, else None."""
-        found = tuple(self._columns.get(name) for name in fieldnames)
-        return None if any(values is None for values in found) else found
+        found = [self._columns.get(name) for name in fieldnames]
+        return (
+            None
+            if any(values is None for values in found)
+            else tuple(cast(list[Any], v) for v in found)
+        )

@@ -391,13 +391,13 @@ class Snapshot:
         return out
 
     def _labels(self, reader: Any, cache: SegmentCache) -> tuple[list[str], list[bytes] | None]:
-        found = cache.columns_if_read("section_id", "label")
-        if found is None:
-            with self.lock:
-                ids = cache.column(reader, "section_id")
-                labels = cache.column(reader, "label") if "label" in reader.schema else None
-            found = (ids, labels)
-        return found
+        read = cache.columns_if_read("section_id", "label")
+        if read is not None:
+            return read[0], read[1]
+        with self.lock:
+            ids = cache.column(reader, "section_id")
+            labels = cache.column(reader, "label") if "label" in reader.schema else None
+        return ids, labels
 
     # columns ----------------------------------------------------------------------------------
 
