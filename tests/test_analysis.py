@@ -393,3 +393,13 @@ def test_greek_letters_are_words_and_other_symbols_are_stopped():
     assert terms(a, "α線とβ版") == ["α", "線", "β", "版"]
     assert "ω" in terms(a, "Ω")  # folded to lower case, as Latin letters are
     assert terms(a, "※注意〒") == ["注意"]
+
+
+def test_one_stop_tag_or_word_given_as_a_string_is_one_not_its_characters():
+    # stoptags="助詞" stopped tags starting with 助 or 詞 (neither is a tag): nothing at all
+    one = AnalysisSettings(stoptags="助詞", stopwords="日本")
+    assert one.stoptags == ("助詞",) and one.stopwords == ("日本",)
+    assert one == AnalysisSettings(stoptags=["助詞"], stopwords=("日本",))
+    assert terms(japanese_analyzer(settings=one), "日本は京都へ行く") == ["京都", "行く"]
+    direct = japanese_analyzer(stoptags="助詞", stopwords="日本")
+    assert terms(direct, "日本は京都へ行く") == ["京都", "行く"]

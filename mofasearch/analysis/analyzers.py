@@ -22,6 +22,7 @@ kana-only query runs into katakana first (にちろ -> ニチロ, one unit whose
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -70,10 +71,10 @@ def japanese_analyzer(
         mode=mode,
         subwords=subwords,
         query_subwords=query_subwords,
-        stoptags=None if stoptags is None else tuple(stoptags),
-        stopwords=None if stopwords is None else tuple(stopwords),
-        user_dictionaries=None if user_dictionaries is None else tuple(user_dictionaries),
-        synonyms=None if synonyms is None else tuple(synonyms),
+        stoptags=_strings(stoptags),
+        stopwords=_strings(stopwords),
+        user_dictionaries=_strings(user_dictionaries),
+        synonyms=_strings(synonyms),
     )
     chain = JapaneseAnalyzer(
         SudachiTokenizer(s),
@@ -84,6 +85,13 @@ def japanese_analyzer(
     if s.synonyms:
         chain = chain | SynonymFilter(s)
     return chain  # type: ignore[no-any-return]
+
+
+def _strings(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
+    """A tuple of tags, words or paths; one given as a string is one, not its characters."""
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str | os.PathLike) else tuple(value)
 
 
 class JapaneseAnalyzer(CompositeAnalyzer):

@@ -96,8 +96,11 @@ class AnalysisSettings:
         object.__setattr__(self, "mode", mode)
         for name in ("stoptags", "stopwords"):
             value = getattr(self, name)
+            if isinstance(value, str):  # one tag or word, not its characters ("助詞", not 助, 詞)
+                value = (value,)
             if value is not None and not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
+                value = tuple(value)
+            object.__setattr__(self, name, value)
         for name in ("user_dictionaries", "synonyms"):
             value = getattr(self, name)
             if isinstance(value, str | Path):
