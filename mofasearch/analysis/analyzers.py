@@ -22,7 +22,6 @@ kana-only query runs into katakana first (にちろ -> ニチロ, one unit whose
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -64,17 +63,18 @@ def japanese_analyzer(
     """The main chain for title, heading and body fields (see the module docstring).
 
     ``mode`` is Sudachi's split mode (default C, or the one in ``settings``); keyword arguments
-    override the matching fields of ``settings``.
+    override the matching fields of ``settings``, which reads each as it reads its own (one
+    string is one tag, word or path).
     """
     s = _settings(
         settings,
         mode=mode,
         subwords=subwords,
         query_subwords=query_subwords,
-        stoptags=_strings(stoptags),
-        stopwords=_strings(stopwords),
-        user_dictionaries=_strings(user_dictionaries),
-        synonyms=_strings(synonyms),
+        stoptags=stoptags,
+        stopwords=stopwords,
+        user_dictionaries=user_dictionaries,
+        synonyms=synonyms,
     )
     chain = JapaneseAnalyzer(
         SudachiTokenizer(s),
@@ -85,13 +85,6 @@ def japanese_analyzer(
     if s.synonyms:
         chain = chain | SynonymFilter(s)
     return chain  # type: ignore[no-any-return]
-
-
-def _strings(value: Iterable[str] | str | None) -> tuple[str, ...] | None:
-    """A tuple of tags, words or paths; one given as a string is one, not its characters."""
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str | os.PathLike) else tuple(value)
 
 
 class JapaneseAnalyzer(CompositeAnalyzer):
