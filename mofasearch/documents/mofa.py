@@ -171,10 +171,8 @@ def _is_navigation(line: str) -> bool:
 
 def _is_footer(line: str) -> bool:
     """Navigation, or a line of links back (``ドイツ連邦共和国へ戻る | 目次へ戻る``)."""
-    if _is_navigation(line):
-        return True
     words = _CRUMB_SPLIT.split(line.strip(_SPACE))
-    return all(
+    return words == [""] or all(
         word in NAV_WORDS or (word.endswith(_BACK) and len(word) <= MAX_HEADING_CHARS)
         for word in words
     )
