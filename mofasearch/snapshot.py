@@ -9,8 +9,8 @@ section's document code, category code, date (``YYYYMMDD``) and the rank of its 
 Term contributions ``idf * bm25_tf`` depend on collection statistics (N, df, average field
 length), which change with every commit; they are cached per snapshot, keyed by
 (field, term, k1, b), and built from the per-segment postings of :mod:`mofasearch.segments`,
-which outlive snapshots. A new commit means a new snapshot (the index checks Whoosh's
-``up_to_date()``), so nothing is ever invalidated in place: old snapshots are closed when the
+which outlive snapshots. A new commit means a new snapshot (the index compares
+``storage.committed_state``), so nothing is ever invalidated in place: old snapshots are closed when the
 last search using them ends.
 
 Whoosh readers seek and read shared file objects, so every call into Whoosh holds the
@@ -158,10 +158,6 @@ class Snapshot:
     def _close(self) -> None:
         with self.lock:
             self._finalizer()
-
-    def up_to_date(self) -> bool:
-        with self.lock:
-            return bool(self.searcher.up_to_date())
 
     # statistics and contributions -----------------------------------------------------------
 
